@@ -1,0 +1,247 @@
+"""Assemble the matrices, figures and text of a coding report from a Codings table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._codings import Codings
+from .._model import Corpus
+from ._data import CodeSection, Quote, ReportData
+
+__all__ = ["build_matrices", "build_report", "report_attributes"]
+
+log = logging.getLogger("qualcode")
+
+#: Case attributes that say something about a group (ids and free text are skipped).
+_MAX_GROUPS = 12
+
+
+def report_attributes(corpus: Corpus) -> list[str]:
+    """Case attributes worth a code × attribute matrix: 2..12 distinct values, not unique ids."""
+    cases = corpus.cases
+    out = []
+    for col in cases.columns:
+        values = cases[col].dropna().astype(str)
+        values = values[values != ""]
+        n = values.nunique()
+        if 2 <= n <= _MAX_GROUPS and n < max(len(values), 1):
+            out.append(str(col))
+    return out
+
+
+def build_matrices(
+    codings: Codings, corpus: Corpus, codebook: Any, *, quotes: int = 2
+) -> dict[str, pd.DataFrame]:
+    """Every matrix the report shows, keyed by sheet name (in display order)."""
+    from .. import matrices
+
+    sheets: dict[str, pd.DataFrame] = {}
+    kw = {"codebook": codebook}
+    sheets["case x code (segments)"] = matrices.case_by_code(
+        codings, corpus, value="n_segments", margins=True, **kw
+    )
+    sheets["case x code (coverage %)"] = matrices.case_by_code(
+        codings, corpus, value="coverage", **kw
+    )
+    sheets["case x code (presence)"] = matrices.case_by_code(codings, corpus, value="present", **kw)
+    for attribute in report_attributes(corpus):
+        sheets[f"code x {attribute}"] = matrices.code_by_attribute(
+            codings, corpus, attribute, value="n_cases", **kw
+        )
+    sheets["co-occurrence"] = matrices.cooccurrence(codings, level="segment", measure="count")
+    sheets["co-occurrence (c)"] = matrices.cooccurrence(codings, level="segment", measure="c")
+    sheets["framework matrix"] = matrices.framework_matrix(codings, corpus, quotes=quotes, **kw)
+    return sheets
+
+
+def _figures(
+    sheets: Mapping[str, pd.DataFrame], summary: Any, figures_dir: Path
+) -> list[tuple[str, Path]]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    out: list[tuple[str, Path]] = []
+
+    def save(fig: Any, name: str, title: str) -> None:
+        path = figures_dir / f"{name}.png"
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+        plt.close(fig)
+        out.append((title, path))
+
+    seg = sheets["case x code (segments)"]
+    seg = seg.drop(index="All", errors="ignore").drop(columns="All", errors="ignore")
+    save(plotting.heatmap(seg, title="Coded segments per case and code"), "case_by_code_heatmap",
+         "Coded segments per case and code")
+    cov = sheets["case x code (coverage %)"]
+    save(plotting.heatmap(cov, title="Coverage (% of each case's characters)"), "coverage_heatmap",
+         "Coverage (% of each case's characters)")
+    save(plotting.cooccurrence_heatmap(sheets["co-occurrence"]), "cooccurrence",
+         "Code co-occurrence (segments coded with both)")
+    for name, frame in sheets.items():
+        if name.startswith("code x "):
+            attribute = name[len("code x "):]
+            save(plotting.attribute_bars(frame), f"by_{attribute}",
+                 f"Cases with each code, by {attribute}")
+    save(plotting.saturation_curve(summary), "saturation", "Saturation: new codes per document")
+    return out
+
+
+def _quote_rows(codings: Codings, code: str, k: int) -> list[Quote]:
+    f = codings.to_frame()
+    f = f[f["code"] == code]
+    if not len(f):
+        return []
+    f = f.assign(_human=(f["source"] == "human").astype(int))
+    f = f.sort_values(["_human", "score", "doc_id", "start"], ascending=[False, False, True, True])
+    f = f.drop_duplicates(subset=["case_id"]).head(k)
+    quotes = []
+    for row in f.itertuples():
+        quotes.append(
+            Quote(
+                text=str(getattr(row, "text", "")),
+                doc_id=str(row.doc_id),
+                speaker=str(getattr(row, "speaker", "") or ""),
+                case_id=str(row.case_id),
+                source=str(row.source),
+                score=float(row.score) if pd.notna(row.score) else 1.0,
+            )
+        )
+    return quotes
+
+
+def build_report(
+    corpus: Corpus,
+    codebook: Any,
+    codings: Codings,
+    *,
+    settings: Mapping[str, Any],
+    figures_dir: Path | None = None,
+    quotes: int = 3,
+) -> tuple[ReportData, dict[str, pd.DataFrame]]:
+    """Compute the matrices and figures and assemble the report content.
+
+    Args:
+        corpus: the coded corpus.
+        codebook: the codebook the codings refer to.
+        codings: the codings (machine, human or both); must carry ``text`` and ``speaker``.
+        settings: run settings; shown in the methods paragraph (model, thresholds...).
+        figures_dir: where to save the PNG figures (no figures when None).
+        quotes: exemplar quotes per code.
+
+    Returns:
+        The report content and the matrices (sheet name -> DataFrame).
+    """
+    from .. import __version__, matrices
+
+    if "text" not in codings.to_frame().columns or "speaker" not in codings.to_frame().columns:
+        codings = _with_text(codings, corpus)
+    sheets = build_matrices(codings, corpus, codebook)
+    summary = matrices.cross_case_summary(codings, corpus, codebook=codebook)
+    per_code = summary.per_code if hasattr(summary, "per_code") else summary["per_code"]
+    figures = _figures(sheets, summary, figures_dir) if figures_dir is not None else []
+
+    n_cases_total = len(corpus.cases)
+    cb_rows = []
+    sections: list[CodeSection] = []
+    attributes = report_attributes(corpus)
+    for code in codebook.codes:
+        cb_rows.append(
+            {"code": code.id, "name": code.name, "parent": code.parent or "",
+             "definition": code.definition}
+        )
+        n_cases = int(per_code.loc[code.id, "n_cases"]) if code.id in per_code.index else 0
+        n_seg = int(per_code.loc[code.id, "n_segments"]) if code.id in per_code.index else 0
+        groups: dict[str, str] = {}
+        for attribute in attributes:
+            frame = sheets.get(f"code x {attribute}")
+            if frame is not None and code.id in frame.index:
+                row = frame.loc[code.id]
+                parts = [f"{col}: {int(v)}" for col, v in row.items() if str(col) != "All"]
+                groups[attribute] = ", ".join(parts) + " cases"
+        sections.append(
+            CodeSection(
+                code=code.id,
+                name=code.name,
+                parent=codebook[code.parent].name if code.parent else None,
+                definition=code.definition,
+                n_cases=n_cases,
+                n_cases_total=n_cases_total,
+                n_segments=n_seg,
+                groups=groups,
+                quotes=tuple(_quote_rows(codings, code.id, quotes)),
+            )
+        )
+    f = codings.to_frame()
+    run_summary = {
+        "Documents": str(len(corpus)),
+        "Cases": str(n_cases_total),
+        "Segments coded": str(settings.get("n_segments", "")),
+        "Codings": str(len(f)),
+        "Codebook": f"{codebook.name} v{codebook.version}",
+    }
+    by_source = f["source"].value_counts().to_dict()
+    run_summary["Codings by source"] = ", ".join(f"{k}: {v}" for k, v in sorted(by_source.items()))
+    methods = _methods(corpus, codebook, settings, __version__)
+    tables = [
+        ("Cases × codes: coded segments", sheets["case x code (segments)"]),
+        ("Cases × codes: coverage (% of characters)", sheets["case x code (coverage %)"].round(1)),
+    ]
+    tables += [(f"Codes × {name[7:]}: cases", frame) for name, frame in sheets.items()
+               if name.startswith("code x ")]
+    tables.append(("Code co-occurrence (segments)", sheets["co-occurrence"]))
+    report = ReportData(
+        title=f"qualcode report: {codebook.name}",
+        summary=run_summary,
+        codebook=pd.DataFrame(cb_rows),
+        sections=sections,
+        tables=tables,
+        figures=figures,
+        methods=methods,
+        settings=dict(settings),
+    )
+    return report, sheets
+
+
+def _with_text(codings: Codings, corpus: Corpus) -> Codings:
+    f = codings.with_roles(corpus).to_frame()
+    f["text"] = [corpus[d].text[s:e] if d in corpus else "" for d, s, e in
+                 zip(f["doc_id"], f["start"], f["end"], strict=True)]
+    return Codings(f, meta=codings.meta)
+
+
+def _methods(corpus: Corpus, codebook: Any, settings: Mapping[str, Any], version: str) -> str:
+    thresholds = settings.get("thresholds") or {}
+    if isinstance(thresholds, Mapping) and thresholds:
+        thr = "; ".join(f"{k} {float(v):.3f}" for k, v in sorted(thresholds.items()))
+    else:
+        thr = str(settings.get("threshold", "default"))
+    return (
+        f"The corpus ({len(corpus)} documents, corpus hash {corpus.fingerprint}) was segmented "
+        f"into {settings.get('unit', 'sentence')} units and coded automatically with qualcode "
+        f"{version} against the codebook “{codebook.name}” version {codebook.version} "
+        f"(fingerprint {codebook.fingerprint}). "
+        f"Rule matching: {'on' if settings.get('rules', True) else 'off'}; embedding matching: "
+        f"{'on' if settings.get('embeddings', True) else 'off'} with model "
+        f"{settings.get('model_id', 'n/a')}. Thresholds: {thr}."
+        "\n\n"
+        "Every coding records its source (rule, embedding, classifier or human), its score and "
+        "its evidence (the rule and matched text, or the nearest codebook example and its "
+        "similarity), so that each number in this report can be traced back to quotes "
+        "(codings.csv). Matrices count coded segments per coder; coverage is the share of a "
+        "case's characters inside the union of its coded spans; parent themes aggregate their "
+        "sub-codes without double counting. Machine codings are suggestions for a researcher to "
+        "review, not findings; agreement with human coding should be checked on a coded sample "
+        "(qualcode evaluate). "
+        f"To reproduce: qualcode {version}, the same corpus and codebook files, and the settings "
+        "in run.json."
+    )

@@ -1,0 +1,134 @@
+"""Render a ReportData as a Word document (python-docx)."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from .._io import atomic_path
+from ._data import ReportData
+
+__all__ = ["write_docx"]
+
+_MAX_TABLE_ROWS = 60
+_MAX_TABLE_COLS = 12
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        if pd.isna(value):
+            return ""
+        return f"{value:.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return "" if value is None else str(value)
+
+
+def _add_table(document, frame: pd.DataFrame, *, font_pt: float = 8) -> None:
+    from docx.shared import Pt
+
+    flat = frame.copy()
+    if isinstance(flat.columns, pd.MultiIndex):
+        flat.columns = [" / ".join(str(p) for p in c if str(p)) for c in flat.columns]
+    flat = flat.reset_index() if not isinstance(flat.index, pd.RangeIndex) else flat
+    clipped_cols = flat.shape[1] > _MAX_TABLE_COLS
+    clipped_rows = len(flat) > _MAX_TABLE_ROWS
+    flat = flat.iloc[:_MAX_TABLE_ROWS, :_MAX_TABLE_COLS]
+    table = document.add_table(rows=1, cols=flat.shape[1])
+    table.style = "Light Grid Accent 1"
+    for j, col in enumerate(flat.columns):
+        cell = table.rows[0].cells[j]
+        cell.text = str(col).replace("_", " ")
+    for row in flat.itertuples(index=False):
+        cells = table.add_row().cells
+        for j, value in enumerate(row):
+            cells[j].text = _fmt(value)
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(font_pt)
+    if clipped_rows or clipped_cols:
+        note = document.add_paragraph()
+        note.add_run(
+            f"(Table shortened to {min(len(frame), _MAX_TABLE_ROWS)} rows and at most "
+            f"{_MAX_TABLE_COLS} columns; the full table is in matrices.xlsx.)"
+        ).italic = True
+
+
+def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: bool = True) -> None:
+    """Write ``report`` as a .docx file atomically.
+
+    Args:
+        path: destination ``.docx``.
+        report: the content (see :class:`ReportData`).
+        overwrite: refuse to replace an existing file when False.
+    """
+    from docx import Document as DocxDocument
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    doc = DocxDocument()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = section.page_height, section.page_width
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.8))
+    doc.styles["Normal"].font.name = "Calibri"
+    doc.styles["Normal"].font.size = Pt(10)
+
+    doc.add_heading(report.title, level=0)
+    summary = doc.add_table(rows=0, cols=2)
+    summary.style = "Light List Accent 1"
+    for label, value in report.summary.items():
+        cells = summary.add_row().cells
+        cells[0].text = label
+        cells[1].text = value
+
+    doc.add_heading("Codebook", level=1)
+    _add_table(doc, report.codebook, font_pt=8)
+
+    doc.add_heading("Codes across cases", level=1)
+    for sec in report.sections:
+        title = f"{sec.name} ({sec.code})"
+        doc.add_heading(title, level=2)
+        if sec.parent:
+            doc.add_paragraph(f"Theme: {sec.parent}").italic = True
+        p = doc.add_paragraph()
+        p.add_run("Definition. ").bold = True
+        p.add_run(sec.definition or "(no definition)")
+        p = doc.add_paragraph()
+        p.add_run("Prevalence. ").bold = True
+        p.add_run(
+            f"Coded in {sec.n_cases} of {sec.n_cases_total} cases "
+            f"({sec.n_segments} coded segments)."
+        )
+        for attribute, text in sec.groups.items():
+            doc.add_paragraph(f"By {attribute}: {text}", style="List Bullet")
+        if sec.quotes:
+            doc.add_paragraph().add_run("Exemplar quotes").bold = True
+            for q in sec.quotes:
+                para = doc.add_paragraph(style="Quote")
+                para.add_run(f"“{q.text}”")
+                para.add_run(
+                    f" — {q.speaker}, {q.doc_id} (case {q.case_id}; {q.source}, score {q.score:.2f})"
+                ).italic = True
+        else:
+            doc.add_paragraph("No passage was coded with this code.").italic = True
+
+    doc.add_heading("Matrices", level=1)
+    for title, frame in report.tables:
+        doc.add_heading(title, level=2)
+        _add_table(doc, frame)
+
+    if report.figures:
+        doc.add_heading("Figures", level=1)
+        for title, png in report.figures:
+            doc.add_heading(title, level=2)
+            doc.add_picture(str(png), width=Cm(22))
+
+    doc.add_heading("Methods and reproducibility", level=1)
+    for para in report.methods.split("\n\n"):
+        doc.add_paragraph(para)
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        doc.save(str(tmp))
