@@ -1,0 +1,12 @@
+"""REFI-QDA exchange: projects (.qdpx) for NVivo, ATLAS.ti, MAXQDA and QualCoder.
+
+- :func:`write_qdpx` exports a corpus, codebook and codings as a validated, deterministic
+  ``.qdpx`` archive.
+- :func:`read_qdpx` imports one into a :class:`Project` (corpus, codebook, codings, users,
+  notes), detecting each source's offset convention and refusing unsafe archives.
+"""
+
+from ._read import Note, Project, read_qdpx
+from ._write import validate_project, write_qdpx
+
+__all__ = ["Note", "Project", "read_qdpx", "validate_project", "write_qdpx"]

@@ -1,0 +1,678 @@
+"""Import a REFI-QDA project (.qdpx) from NVivo, ATLAS.ti, MAXQDA, QualCoder or qualcode.
+
+Lenient about what real exports do (any ``*.qde`` name, ``Sources/`` or ``sources/``,
+inline ``PlainTextContent``, ``.docx`` sources, namespace variants, GUIDs that change on
+every export) and strict about correctness: selection positions are mapped onto
+``Document.text`` under the offset convention detected per source (see ``_offsets``), and a
+selection that cannot be mapped is an error (or, with ``strict=False``, a warning that lists
+it), never a silent loss.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import logging
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+import yaml
+from lxml import etree
+
+from .._codings import Codings
+from .._model import KINDS, Corpus, Document, SourceInfo, Turn
+from ..errors import CodebookError, IngestWarning, RefiError
+from ._offsets import Selection, detect_convention, map_selection, normalise_newlines, OffsetMap
+from ._safety import SafeArchive, parse_xml
+
+__all__ = ["Note", "Project", "read_qdpx"]
+
+log = logging.getLogger("qualcode")
+
+_TEXT_EXT = re.compile(r"\.(txt|docx?|rtf|pdf|odt|md|html?)$", re.IGNORECASE)
+_SLUG_BAD = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A memo from the project's ``<Notes>``.
+
+    Attributes:
+        name: its title.
+        text: its text (``\\n`` line ends).
+        description: its ``Description``, if any.
+        author: the name of the user who created it, if known.
+        attached_to: names of the objects (codes, sources, project) it is attached to.
+    """
+
+    name: str
+    text: str
+    description: str = ""
+    author: str | None = None
+    attached_to: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Project:
+    """What :func:`read_qdpx` found in a ``.qdpx`` archive.
+
+    Attributes:
+        corpus: the text sources as Documents (``\\n`` line ends, no BOM), with the case
+            table built from ``<Cases>`` and ``<Variables>``.
+        codebook: the codes as a :class:`~qualcode.Codebook` (``None`` when the project has
+            no codes).
+        codings: every coding of a text selection, one row per (selection, code, coder),
+            with ``text`` and (when present) ``memo`` columns.
+        users: the project's user names.
+        notes: the project's memos.
+        sets: set name -> names of its member codes and sources.
+        name: the project name.
+        origin: the tool that wrote the file (``Project@origin``).
+        conventions: doc_id -> the offset convention detected for its selections.
+        skipped: sources that were not imported, with the reason.
+        codes: one row per code: ``id, name, parent, color, definition, codable``.
+    """
+
+    corpus: Corpus
+    codebook: Any
+    codings: Codings
+    users: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    sets: dict[str, list[str]] = field(default_factory=dict)
+    name: str = ""
+    origin: str | None = None
+    conventions: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    codes: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __repr__(self) -> str:
+        return (
+            f"Project({self.name!r}, origin={self.origin!r}, {len(self.corpus)} documents, "
+            f"{len(self.codes)} codes, {len(self.codings)} codings, users={self.users})"
+        )
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _strip_namespaces(root: etree._Element) -> None:
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    etree.cleanup_namespaces(root)
+
+
+def _children(el: etree._Element, tag: str) -> list[etree._Element]:
+    return [c for c in el if c.tag == tag]
+
+
+def _child_text(el: etree._Element, tag: str) -> str | None:
+    for c in el:
+        if c.tag == tag:
+            return c.text or ""
+    return None
+
+
+def _norm_guid(g: str | None) -> str | None:
+    if not g:
+        return None
+    return g.strip().strip("{}").lower()
+
+
+def _int_attr(el: etree._Element, name: str, where: str) -> int:
+    raw = el.get(name)
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        msg = f"{where}: attribute {name}={raw!r} is not an integer."
+        raise RefiError(msg) from None
+
+
+def _slug(name: str) -> str:
+    s = _SLUG_BAD.sub("_", name.lower()).strip("_")
+    if not s or not s[0].isalpha():
+        s = "c_" + s
+    return s
+
+
+def _find_qde(arc: SafeArchive) -> str:
+    names = arc.names()
+    qdes = [n for n in names if n.lower().endswith(".qde")]
+    exact = [n for n in qdes if n.lower() == "project.qde"]
+    if exact:
+        return exact[0]
+    top = [n for n in qdes if "/" not in n]
+    if len(top) == 1:
+        return top[0]
+    if len(qdes) == 1:
+        return qdes[0]
+    if not qdes:
+        msg = f"{arc.path}: no .qde project file in the archive (members: {names[:10]})."
+    else:
+        msg = f"{arc.path}: several .qde files and none is project.qde: {qdes[:10]}."
+    raise RefiError(msg)
+
+
+def _decode(data: bytes, where: str) -> tuple[str, str, bool]:
+    """Decode a stored text file; return (text without BOM, encoding, had BOM)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", True
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16", True
+    try:
+        return data.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError as exc:
+        warnings.warn(
+            f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start}); read as cp1252.",
+            IngestWarning,
+            stacklevel=4,
+        )
+        return data.decode("cp1252", errors="replace"), "cp1252", False
+
+
+def _newline_style(raw: str) -> str:
+    crlf = raw.count("\r\n")
+    cr = raw.count("\r") - crlf
+    lf = raw.count("\n") - crlf
+    kinds = [k for k, n in (("\r\n", crlf), ("\r", cr), ("\n", lf)) if n]
+    if not kinds:
+        return "\n"
+    return kinds[0] if len(kinds) == 1 else "mixed"
+
+
+def _docx_text(data: bytes, where: str) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+            if total > 512 * 1024**2 or len(zf.infolist()) > 5000:
+                msg = f"{where}: the .docx expands to {total} bytes; refusing it."
+                raise RefiError(msg)
+        import docx  # python-docx
+
+        doc = docx.Document(io.BytesIO(data))
+    except RefiError:
+        raise
+    except Exception as exc:  # python-docx raises many types on a bad file
+        msg = f"{where}: cannot read the .docx source: {exc}"
+        raise RefiError(msg) from exc
+    return "\n".join(p.text for p in doc.paragraphs)
+
+
+# -- the reader -----------------------------------------------------------------------------
+class _Reader:
+    def __init__(self, arc: SafeArchive, strict: bool):
+        self.arc = arc
+        self.strict = strict
+        self.label = arc.path.name
+        self.problems: list[str] = []
+        self.skipped: list[str] = []
+        self.users: dict[str, str] = {}
+        self.codes: dict[str, dict[str, Any]] = {}  # guid -> code row
+        self.selections: dict[str, tuple[str, int, int, str | None]] = {}  # guid -> doc, s, e, name
+        self.source_doc: dict[str, str] = {}  # source guid -> doc_id
+        self.doc_ids: set[str] = set()
+
+    # users, codes --------------------------------------------------------------------
+    def read_users(self, root: etree._Element) -> None:
+        for users in _children(root, "Users"):
+            for u in _children(users, "User"):
+                g = _norm_guid(u.get("guid"))
+                if g:
+                    self.users[g] = u.get("name") or u.get("id") or g
+
+    def user(self, g: str | None) -> str | None:
+        key = _norm_guid(g)
+        if key is None:
+            return None
+        return self.users.get(key, key)
+
+    def read_codes(self, root: etree._Element) -> None:
+        used: set[str] = set()
+
+        def walk(el: etree._Element, parent: str | None) -> None:
+            for c in _children(el, "Code"):
+                g = _norm_guid(c.get("guid"))
+                name = (c.get("name") or "").strip() or (g or "code")
+                desc = _child_text(c, "Description") or ""
+                meta, definition = _split_code_description(desc)
+                cid = meta.get("id") if isinstance(meta.get("id"), str) else None
+                if not cid or cid in used:
+                    base = _slug(name)
+                    cid, k = base, 2
+                    while cid in used:
+                        cid, k = f"{base}_{k}", k + 1
+                used.add(cid)
+                color = c.get("color")
+                if color and len(color) == 4:
+                    color = "#" + "".join(ch * 2 for ch in color[1:])
+                row = {
+                    "id": cid,
+                    "name": name,
+                    "parent": parent,
+                    "color": color.upper() if color else None,
+                    "definition": definition,
+                    "codable": (c.get("isCodable") or "true").strip().lower() != "false",
+                }
+                if g:
+                    self.codes[g] = row
+                walk(c, cid)
+
+        for cb in _children(root, "CodeBook"):
+            for codes in _children(cb, "Codes"):
+                walk(codes, None)
+
+    # sources ------------------------------------------------------------------------
+    def resolve_member(self, path: str | None) -> str | None:
+        if not path:
+            return None
+        p = path.strip()
+        m = re.match(r"^(internal|relative|absolute|file)://+(.*)$", p, re.IGNORECASE)
+        rest = m.group(2) if m else p
+        rest = rest.replace("\\", "/").lstrip("/")
+        if m and m.group(1).lower() == "absolute":
+            rest = PurePosixPath(rest).name
+        cands = [rest, f"sources/{rest}", f"sources/{PurePosixPath(rest).name}"]
+        for cand in cands:
+            if ".." in PurePosixPath(cand).parts:
+                continue
+            found = self.arc.find(cand)
+            if found:
+                return found
+        return None
+
+    def load_text(self, el: etree._Element, where: str) -> tuple[str, SourceInfo, bool, int] | None:
+        """Return (normalised text, SourceInfo, had BOM, newline units) or None if missing."""
+        inline = _child_text(el, "PlainTextContent")
+        if inline is not None:
+            had_bom = inline.startswith("\ufeff")
+            raw = inline[1:] if had_bom else inline
+            info = SourceInfo(path=f"{self.label}:{where}", format="refi-inline", encoding="utf-8",
+                              bom=had_bom, newline=_newline_style(raw),
+                              sha256=hashlib.sha256(raw.encode()).hexdigest())
+            return normalise_newlines(raw), info, had_bom, 2 if "\r\n" in raw else 1
+        member = self.resolve_member(el.get("plainTextPath"))
+        if member is not None:
+            data = self.arc.read(member)
+            raw, enc, had_bom = _decode(data, f"{self.label}: {member}")
+            info = SourceInfo(path=f"{self.label}:{member}", format="txt", encoding=enc, bom=had_bom,
+                              newline=_newline_style(raw), sha256=hashlib.sha256(data).hexdigest())
+            return normalise_newlines(raw), info, had_bom, 2 if "\r\n" in raw else 1
+        rich = self.resolve_member(el.get("richTextPath"))
+        if rich is not None and rich.lower().endswith(".docx"):
+            data = self.arc.read(rich)
+            text = _docx_text(data, f"{self.label}: {rich}")
+            info = SourceInfo(path=f"{self.label}:{rich}", format="docx", encoding="utf-8",
+                              sha256=hashlib.sha256(data).hexdigest())
+            return text, info, False, 1
+        return None
+
+    def read_sources(self, root: etree._Element) -> list[tuple[Document, list[dict[str, Any]]]]:
+        out: list[tuple[Document, list[dict[str, Any]]]] = []
+        other: dict[str, int] = {}
+        for sources in _children(root, "Sources"):
+            for src in sources:
+                if not isinstance(src.tag, str):
+                    continue
+                if src.tag == "TextSource":
+                    got = self.read_text_source(src, src.get("name"))
+                    if got:
+                        out.append(got)
+                elif src.tag == "PDFSource":
+                    reps = _children(src, "Representation")
+                    for rep in reps:
+                        got = self.read_text_source(rep, src.get("name") or rep.get("name"), alias=src)
+                        if got:
+                            out.append(got)
+                    if not reps:
+                        other[src.tag] = other.get(src.tag, 0) + 1
+                else:
+                    other[src.tag] = other.get(src.tag, 0) + 1
+        if other:
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
+            log.info("%s: skipped non-text sources (%s)", self.label, kinds)
+            self.skipped.extend(f"{k} (not a text source)" for k, n in sorted(other.items()) for _ in range(n))
+        return out
+
+    def new_doc_id(self, name: str | None, meta_id: Any, g: str) -> str:
+        if isinstance(meta_id, str) and meta_id and meta_id not in self.doc_ids:
+            doc_id = meta_id
+        else:
+            base = _TEXT_EXT.sub("", (name or "").strip()) or g
+            doc_id, k = base, 2
+            while doc_id in self.doc_ids:
+                doc_id, k = f"{base}_{k}", k + 1
+        self.doc_ids.add(doc_id)
+        return doc_id
+
+    def read_text_source(self, src: etree._Element, name: str | None, alias: etree._Element | None = None) -> tuple[Document, list[dict[str, Any]]] | None:
+        g = _norm_guid(src.get("guid")) or ""
+        where = f"source {name or g!r}"
+        loaded = self.load_text(src, where)
+        if loaded is None:
+            path = src.get("plainTextPath") or src.get("richTextPath") or "(no path)"
+            self.skipped.append(f"{name or g} (text {path} is not in the archive)")
+            return None
+        text, info, had_bom, nl_units = loaded
+        desc = _child_text(src, "Description")
+        if alias is not None and desc is None:
+            desc = _child_text(alias, "Description")
+        meta, attributes = _source_description(desc)
+        doc_id = self.new_doc_id(name, meta.get("doc_id"), g)
+        self.source_doc[g] = doc_id
+        if alias is not None and _norm_guid(alias.get("guid")):
+            self.source_doc[_norm_guid(alias.get("guid")) or ""] = doc_id
+        for vv in _children(src, "VariableValue"):
+            got = self.variable_value(vv)
+            if got:
+                attributes[got[0]] = got[1]
+
+        # selections
+        sels: list[etree._Element] = _children(src, "PlainTextSelection")
+        stored = [Selection(_int_attr(s, "startPosition", f"{self.label}: {where}"),
+                            _int_attr(s, "endPosition", f"{self.label}: {where}"), s.get("name")) for s in sels]
+        det = detect_convention(text, stored, has_bom=had_bom, file_newline_units=nl_units)
+        conv = det.convention
+        om = OffsetMap(text, conv.unit, conv.bom, conv.newline_units)
+        rows: list[dict[str, Any]] = []
+        for sel_el, sel in zip(sels, stored):
+            span = map_selection(om, conv, sel)
+            sg = _norm_guid(sel_el.get("guid")) or ""
+            if span is None:
+                self.problems.append(
+                    f"{where}: selection {sel_el.get('guid')} ({sel.start}, {sel.end}) cannot be "
+                    f"mapped onto its text ({len(text)} characters) under the detected convention "
+                    f"{conv.label}"
+                )
+                continue
+            s, e = span
+            self.selections[sg] = (doc_id, s, e, sel_el.get("name"))
+            memo = _child_text(sel_el, "Description")
+            sel_user = sel_el.get("creatingUser")
+            for coding in _children(sel_el, "Coding"):
+                rows.extend(self.coding_rows(coding, doc_id, s, e, sel_user, memo, where))
+        whole_user = src.get("creatingUser")
+        for coding in _children(src, "Coding"):
+            rows.extend(self.coding_rows(coding, doc_id, 0, len(text), whole_user, None, where))
+
+        attributes["refi_offsets"] = conv.label
+        attributes["refi_offsets_evidence"] = det.evidence
+        kind = meta.get("kind") if meta.get("kind") in KINDS else "other"
+        language = meta.get("language") if isinstance(meta.get("language"), str) else "en"
+        doc = Document(doc_id, text, kind=kind, language=language, attributes=attributes, source=info)
+        log.info("%s: %s offsets %s (%s)", self.label, doc_id, conv.label, det.evidence)
+        return doc, rows
+
+    def coding_rows(self, coding: etree._Element, doc_id: str, s: int, e: int, sel_user: str | None,
+                    memo: str | None, where: str) -> list[dict[str, Any]]:
+        refs = _children(coding, "CodeRef")
+        out = []
+        for ref in refs:
+            target = _norm_guid(ref.get("targetGUID"))
+            code = self.codes.get(target or "")
+            if code is None:
+                self.problems.append(f"{where}: coding {coding.get('guid')} refers to unknown code {ref.get('targetGUID')}")
+                continue
+            coder = self.user(coding.get("creatingUser")) or self.user(sel_user) or "unknown"
+            row = {"doc_id": doc_id, "start": s, "end": e, "code": code["id"], "coder": coder,
+                   "source": "human", "score": 1.0, "evidence": ""}
+            if memo:
+                row["memo"] = memo
+            out.append(row)
+        return out
+
+    # variables and cases ------------------------------------------------------------------
+    def read_variables(self, root: etree._Element) -> None:
+        self.variables: dict[str, tuple[str, str]] = {}
+        for vs in _children(root, "Variables"):
+            for v in _children(vs, "Variable"):
+                g = _norm_guid(v.get("guid"))
+                if g:
+                    self.variables[g] = (v.get("name") or g, v.get("typeOfVariable") or "Text")
+
+    def variable_value(self, vv: etree._Element) -> tuple[str, Any] | None:
+        ref = next(iter(_children(vv, "VariableRef")), None)
+        if ref is None:
+            return None
+        name, _kind = self.variables.get(_norm_guid(ref.get("targetGUID")) or "", (ref.get("targetGUID"), "Text"))
+        for c in vv:
+            if c.tag == "VariableRef" or not isinstance(c.tag, str):
+                continue
+            raw = (c.text or "").strip()
+            try:
+                if c.tag == "BooleanValue":
+                    return name, raw.lower() in ("true", "1")
+                if c.tag == "IntegerValue":
+                    return name, int(raw)
+                if c.tag == "FloatValue":
+                    return name, float(raw)
+                if c.tag == "DateValue":
+                    return name, _dt.date.fromisoformat(raw[:10])
+                if c.tag == "DateTimeValue":
+                    return name, pd.Timestamp(raw)
+            except ValueError:
+                log.warning("%s: variable %s value %r is not a valid %s; kept as text", self.label, name, raw, c.tag)
+            return name, c.text or ""
+        return None
+
+    def read_cases(self, root: etree._Element) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, list[tuple[int, int, str, str]]]]:
+        cases: dict[str, dict[str, Any]] = {}
+        doc_case: dict[str, str] = {}
+        turns: dict[str, list[tuple[int, int, str, str]]] = {}
+        for cs in _children(root, "Cases"):
+            for c in _children(cs, "Case"):
+                cid = c.get("name") or _norm_guid(c.get("guid")) or "case"
+                row = cases.setdefault(cid, {})
+                for vv in _children(c, "VariableValue"):
+                    got = self.variable_value(vv)
+                    if got:
+                        row[got[0]] = got[1]
+                for sr in _children(c, "SourceRef"):
+                    doc = self.source_doc.get(_norm_guid(sr.get("targetGUID")) or "")
+                    if doc and doc not in doc_case:
+                        doc_case[doc] = cid
+                for sr in _children(c, "SelectionRef"):
+                    sel = self.selections.get(_norm_guid(sr.get("targetGUID")) or "")
+                    if sel:
+                        doc, s, e, name = sel
+                        turns.setdefault(doc, []).append((s, e, name or cid, cid))
+        return cases, doc_case, turns
+
+
+def _split_code_description(desc: str) -> tuple[dict[str, Any], str]:
+    """Code descriptions are plain definitions; nothing else is encoded in them."""
+    return {}, desc.strip()
+
+
+def _source_description(desc: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read the qualcode YAML block of a source Description, or keep the text as is."""
+    if not desc or not desc.strip():
+        return {}, {}
+    if desc.lstrip().startswith(("attributes:", "qualcode:")):
+        try:
+            data = yaml.safe_load(desc)
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, Mapping) and isinstance(data.get("qualcode"), Mapping):
+            attrs = data.get("attributes")
+            return dict(data["qualcode"]), dict(attrs) if isinstance(attrs, Mapping) else {}
+    return {}, {"description": desc.strip()}
+
+
+def _build_turns(doc: Document, spans: list[tuple[int, int, str, str]], label: str) -> Document:
+    spans = sorted(set(spans))
+    turns: list[Turn] = []
+    prev = 0
+    for s, e, speaker, cid in spans:
+        if s < prev:
+            log.warning("%s: overlapping case selections in %s; speaker turns not rebuilt", label, doc.doc_id)
+            return doc
+        turns.append(Turn(speaker, "participant", s, e, case_id=cid))
+        prev = e
+    return doc.with_(turns=tuple(turns))
+
+
+def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
+    """Read a REFI-QDA project (.qdpx) into a corpus, codebook and codings.
+
+    The archive is checked before anything is read (see ``qualcode.refi._safety``); members
+    are read in memory, never extracted.  For every text source the offset convention of its
+    selections (code points or UTF-16 units, BOM counted or not, CRLF as one or two
+    positions, end exclusive or inclusive) is detected and recorded in the document's
+    ``attributes["refi_offsets"]``; selections are mapped onto ``Document.text`` (``\\n``
+    line ends, no BOM) exactly.
+
+    Args:
+        path: the ``.qdpx`` file.
+        strict: when True (default), a selection that cannot be mapped or a coding that
+            names an unknown code raises :class:`RefiError` listing every such problem; when
+            False they are dropped with an :class:`IngestWarning` that lists them.
+
+    Returns:
+        The :class:`Project`.  Sources whose text is missing from the archive (and media
+        sources) are skipped with an :class:`IngestWarning` and listed in ``skipped``.
+
+    Raises:
+        RefiError: the file is not a readable REFI-QDA project, or (``strict``) selections
+            cannot be mapped.
+        UnsafeInputError: the archive or its XML is unsafe (path escape, symlink, absurd
+            sizes, DOCTYPE / entities).
+    """
+    with SafeArchive(path) as arc:
+        qde = _find_qde(arc)
+        root = parse_xml(arc.read(qde), where=f"{arc.path}: {qde}")
+        _strip_namespaces(root)
+        if root.tag != "Project":
+            msg = f"{arc.path}: {qde} has root element <{root.tag}>, not <Project>."
+            raise RefiError(msg)
+        r = _Reader(arc, strict)
+        r.read_users(root)
+        r.read_codes(root)
+        r.read_variables(root)
+        docs_rows = r.read_sources(root)
+        cases, doc_case, turn_spans = r.read_cases(root)
+        notes = _read_notes(root, r)
+        sets = _read_sets(root, r)
+
+    label = Path(path).name
+    if r.problems:
+        listing = "\n  ".join(r.problems[:30])
+        more = f"\n  ... and {len(r.problems) - 30} more" if len(r.problems) > 30 else ""
+        if strict:
+            msg = f"{label}: {len(r.problems)} problem(s) in the project:\n  {listing}{more}"
+            raise RefiError(msg)
+        warnings.warn(f"{label}: dropped {len(r.problems)} item(s):\n  {listing}{more}", IngestWarning, stacklevel=2)
+    if r.skipped:
+        warnings.warn(
+            f"{label}: {len(r.skipped)} source(s) not imported: " + "; ".join(r.skipped[:20]),
+            IngestWarning,
+            stacklevel=2,
+        )
+
+    documents: list[Document] = []
+    all_rows: list[dict[str, Any]] = []
+    for doc, rows in docs_rows:
+        cid = doc_case.get(doc.doc_id, doc.doc_id)
+        doc = doc.with_(case_id=cid)
+        if doc.doc_id in turn_spans:
+            doc = _build_turns(doc, turn_spans[doc.doc_id], label)
+        documents.append(doc)
+        for row in rows:
+            row["case_id"] = cid
+            row["text"] = doc.text[row["start"] : row["end"]]
+        all_rows.extend(rows)
+
+    case_frame = None
+    if cases:
+        case_frame = pd.DataFrame.from_dict(cases, orient="index")
+        case_frame.index.name = "case_id"
+        case_frame = case_frame.convert_dtypes(convert_string=False, convert_integer=True, convert_boolean=True, convert_floating=False) if len(case_frame.columns) else case_frame
+    corpus = Corpus(documents, cases=case_frame)
+    codings = Codings.from_records(all_rows) if all_rows else Codings()
+    code_rows = list(r.codes.values())
+    codes = pd.DataFrame(code_rows, columns=["id", "name", "parent", "color", "definition", "codable"])
+    project_name = root.get("name") or Path(path).stem
+    return Project(
+        corpus=corpus,
+        codebook=_make_codebook(code_rows, project_name, label),
+        codings=codings,
+        users=sorted(set(r.users.values())),
+        notes=notes,
+        sets=sets,
+        name=project_name,
+        origin=root.get("origin"),
+        conventions={d.doc_id: str(d.attributes.get("refi_offsets")) for d in documents},
+        skipped=r.skipped,
+        codes=codes,
+    )
+
+
+def _make_codebook(rows: list[dict[str, Any]], name: str, label: str) -> Any:
+    if not rows:
+        return None
+    from .._codebook import Codebook, _raise, _validate
+
+    codes = [
+        {k: v for k, v in {"id": r["id"], "name": r["name"], "parent": r["parent"],
+                            "definition": r["definition"], "color": r["color"]}.items() if v not in (None, "")}
+        for r in rows
+    ]
+    # Other tools do not require definitions on leaf codes: validate everything else.
+    meta, code_list, problems = _validate({"name": name or "imported", "codes": codes}, require_definitions=False)
+    try:
+        if problems or meta is None:
+            _raise(problems, label)
+    except CodebookError as exc:
+        msg = f"{label}: the project's codes do not form a valid codebook: {exc}"
+        raise RefiError(msg) from exc
+    return Codebook._make(meta, code_list, source=label)
+
+
+def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
+    notes: list[Note] = []
+    attached: dict[str, list[str]] = {}
+    names: dict[str, str] = {g: c["name"] for g, c in r.codes.items()}
+    names.update(r.source_doc)
+
+    def scan(el: etree._Element, owner: str) -> None:
+        for ref in _children(el, "NoteRef"):
+            attached.setdefault(_norm_guid(ref.get("targetGUID")) or "", []).append(owner)
+
+    scan(root, "project")
+    for el in root.iter():
+        g = _norm_guid(el.get("guid")) if isinstance(el.tag, str) else None
+        if g and g in names:
+            scan(el, names[g])
+    for ns in _children(root, "Notes"):
+        for n in _children(ns, "Note"):
+            g = _norm_guid(n.get("guid")) or ""
+            text = _child_text(n, "PlainTextContent")
+            if text is None:
+                member = r.resolve_member(n.get("plainTextPath"))
+                if member is not None:
+                    text = _decode(r.arc.read(member), f"{r.label}: {member}")[0]
+            notes.append(Note(
+                name=n.get("name") or g,
+                text=normalise_newlines(text or ""),
+                description=(_child_text(n, "Description") or "").strip(),
+                author=r.user(n.get("creatingUser")),
+                attached_to=tuple(attached.get(g, [])),
+            ))
+    return notes
+
+
+def _read_sets(root: etree._Element, r: _Reader) -> dict[str, list[str]]:
+    names: dict[str, str] = {g: c["id"] for g, c in r.codes.items()}
+    names.update(r.source_doc)
+    out: dict[str, list[str]] = {}
+    for ss in _children(root, "Sets"):
+        for s in _children(ss, "Set"):
+            members = [names.get(_norm_guid(m.get("targetGUID")) or "", m.get("targetGUID") or "")
+                       for m in s if isinstance(m.tag, str) and m.tag.startswith("Member")]
+            out[s.get("name") or _norm_guid(s.get("guid")) or "set"] = members
+    return out

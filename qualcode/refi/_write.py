@@ -1,0 +1,450 @@
+"""Export a corpus, codebook and codings as a REFI-QDA project (.qdpx).
+
+The archive holds ``project.qde`` (namespace ``urn:QDA-XML:project:1.0``) and one UTF-8
+``sources/<guid>.txt`` per document (``Document.text`` exactly, no BOM, ``\\n`` line ends),
+so positions are code points and exact.  GUIDs are uuid5 values of stable keys and the zip
+has fixed timestamps and a fixed entry order, so two exports of the same project are
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import logging
+import math
+import numbers
+import uuid
+import zipfile
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from lxml import etree
+
+from .._codings import Codings
+from .._io import atomic_path
+from .._model import Corpus
+from ..errors import CodingsError, ExportError
+
+__all__ = ["NS", "GUID_NAMESPACE", "guid", "project_xml", "validate_project", "write_qdpx"]
+
+log = logging.getLogger("qualcode")
+
+NS = "urn:QDA-XML:project:1.0"
+#: Fixed namespace of every GUID qualcode writes (uuid5 of stable keys).
+GUID_NAMESPACE = uuid.UUID("6f1d1c2e-3b0a-5c57-9a4e-2f7f5d0c9b11")
+#: The user every export names as the creator of sources and cases.
+QUALCODE_USER = "qualcode"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_Q = "{%s}" % NS
+
+
+def guid(*key: object) -> str:
+    """The deterministic GUID of an object identified by ``key`` (upper-case, 8-4-4-4-12)."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(k) for k in key))).upper()
+
+
+@lru_cache(maxsize=2)
+def _schema(name: str) -> etree.XMLSchema:
+    data = resources.files("qualcode").joinpath("data", "refi", name).read_bytes()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.XMLSchema(etree.fromstring(data, parser))
+
+
+def validate_project(root: etree._Element) -> list[str]:
+    """Validate a ``<Project>`` element against the shipped ``Project.xsd``.
+
+    Returns:
+        The validation problems (empty when valid), as ``"line N: message"`` strings.
+    """
+    schema = _schema("Project.xsd")
+    if schema.validate(root):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = None, text: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, _Q + tag, {k: v for k, v in (attrib or {}).items() if v is not None})
+    if text is not None:
+        el.text = text
+    return el
+
+
+# -- codebook -----------------------------------------------------------------------------
+def _code_description(code: Any) -> str | None:
+    parts = []
+    definition = getattr(code, "definition", None)
+    if definition:
+        parts.append(str(definition).strip())
+    return "\n\n".join(parts) if parts else None
+
+
+def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
+    """Append ``<CodeBook>`` to ``parent``; return code id -> GUID."""
+    codes = list(getattr(codebook, "codes", codebook))
+    by_parent: dict[str | None, list[Any]] = {}
+    ids = {c.id for c in codes}
+    for c in codes:
+        p = getattr(c, "parent", None)
+        by_parent.setdefault(p if p in ids else None, []).append(c)
+    guids: dict[str, str] = {}
+    cb = _el(parent, "CodeBook")
+    codes_el = _el(cb, "Codes")
+
+    def add(into: etree._Element, code: Any) -> None:
+        g = guid("code", code.id)
+        guids[code.id] = g
+        color = getattr(code, "color", None)
+        el = _el(
+            into,
+            "Code",
+            {"guid": g, "name": str(code.name or code.id), "isCodable": "true", "color": _color(color)},
+        )
+        desc = _code_description(code)
+        if desc:
+            _el(el, "Description", text=desc)
+        for child in by_parent.get(code.id, []):
+            add(el, child)
+
+    for root_code in by_parent.get(None, []):
+        add(codes_el, root_code)
+    return guids
+
+
+def _color(value: Any) -> str | None:
+    if not value:
+        return None
+    s = str(value).strip()
+    if not s.startswith("#"):
+        s = "#" + s
+    if len(s) in (4, 7) and all(ch in "0123456789abcdefABCDEF" for ch in s[1:]):
+        return s.upper()
+    log.warning("REFI export: colour %r is not #RGB or #RRGGBB; left out", value)
+    return None
+
+
+# -- variables --------------------------------------------------------------------------
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NaT:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        return bool(pd.isna(v)) if not isinstance(v, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _variable_type(series: pd.Series) -> str:
+    vals = [v for v in series.tolist() if not _is_missing(v)]
+    if not vals:
+        return "Text"
+    if all(isinstance(v, bool) or type(v).__name__ == "bool_" for v in vals):
+        return "Boolean"
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in vals):
+        return "Integer"
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
+        return "Float"
+    if all(isinstance(v, (_dt.datetime, pd.Timestamp)) for v in vals):
+        if all(pd.Timestamp(v) == pd.Timestamp(v).normalize() for v in vals):
+            return "Date"
+        return "DateTime"
+    if all(isinstance(v, _dt.date) for v in vals):
+        return "Date"
+    return "Text"
+
+
+def _variable_value(kind: str, v: Any) -> tuple[str, str]:
+    if kind == "Boolean":
+        return "BooleanValue", "true" if bool(v) else "false"
+    if kind == "Integer":
+        return "IntegerValue", str(int(v))
+    if kind == "Float":
+        f = float(v)
+        if not math.isfinite(f):
+            return "TextValue", str(f)  # pragma: no cover - caught by the type check
+        return "FloatValue", repr(f) if "e" not in repr(f) else format(f, "f")
+    if kind == "Date":
+        return "DateValue", pd.Timestamp(v).date().isoformat()
+    if kind == "DateTime":
+        return "DateTimeValue", pd.Timestamp(v).isoformat()
+    return "TextValue", str(v)
+
+
+# -- the project ----------------------------------------------------------------------------
+def _codings_frame(codings: Codings | pd.DataFrame | None, corpus: Corpus, code_guids: Mapping[str, str]) -> pd.DataFrame:
+    if codings is None:
+        return pd.DataFrame(columns=["doc_id", "start", "end", "code", "coder"])
+    frame = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
+    problems: list[str] = []
+    unknown_docs = sorted(set(frame["doc_id"]) - set(corpus.doc_ids))
+    if unknown_docs:
+        problems.append(f"documents not in the corpus: {unknown_docs[:10]}")
+    unknown_codes = sorted(set(frame["code"]) - set(code_guids))
+    if unknown_codes:
+        problems.append(f"codes not in the codebook: {unknown_codes[:10]}")
+    for row in frame.itertuples(index=False):
+        if row.doc_id in corpus and row.end > len(corpus[row.doc_id].text):
+            problems.append(f"span ({row.start}, {row.end}) is beyond the end of {row.doc_id!r}")
+            break
+    if problems:
+        msg = "Cannot export these codings: " + "; ".join(problems) + "."
+        raise CodingsError(msg)
+    frame = frame.drop_duplicates(subset=["doc_id", "start", "end", "code", "coder"])
+    return frame
+
+
+def _description_yaml(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(_plain(data), sort_keys=True, allow_unicode=True, default_flow_style=False)
+
+
+def _plain(v: Any) -> Any:
+    """Make values safe for yaml.safe_dump (numpy scalars, timestamps...)."""
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (str, bool, int, float)) or v is None:
+        return v
+    if hasattr(v, "item") and not isinstance(v, (_dt.date,)):
+        return _plain(v.item())
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, _dt.date):
+        return v
+    return str(v)
+
+
+def project_xml(
+    corpus: Corpus,
+    codebook: Any,
+    codings: Codings | pd.DataFrame | None = None,
+    *,
+    origin: str = "qualcode",
+    name: str | None = None,
+    notes: Mapping[str, str] | None = None,
+) -> tuple[etree._Element, dict[str, bytes]]:
+    """Build the ``<Project>`` element and the source files of an export.
+
+    Args:
+        corpus: the documents and case attributes.
+        codebook: the Codebook (anything with ``codes`` holding ``id, name, parent,
+            definition, color``).
+        codings: the codings to include (any coder, any source).
+        origin: the ``Project@origin`` attribute.
+        name: the project name; defaults to ``"qualcode project"``.
+        notes: project memos, title -> text.
+
+    Returns:
+        The root element and a mapping from archive member name to bytes.
+
+    Raises:
+        CodingsError: a coding refers to an unknown document or code, or lies outside its text.
+    """
+    root = etree.Element(_Q + "Project", nsmap={None: NS})
+    root.set("name", name or "qualcode project")
+    root.set("origin", origin)
+    me = guid("user", QUALCODE_USER)
+    root.set("creatingUserGUID", me)
+
+    users_el = _el(root, "Users")
+    code_guids = _codebook_element(root, codebook)
+    frame = _codings_frame(codings, corpus, code_guids)
+    coders = sorted(set(frame["coder"].astype(str))) if len(frame) else []
+    user_guids = {QUALCODE_USER: me}
+    for c in sorted(set(coders) | {QUALCODE_USER}):
+        user_guids[c] = guid("user", c)
+        _el(users_el, "User", {"guid": user_guids[c], "name": c})
+    if not len(root.find(_Q + "CodeBook").find(_Q + "Codes")):
+        root.remove(root.find(_Q + "CodeBook"))
+
+    # variables: case attributes
+    cases = corpus.cases
+    var_types: dict[str, str] = {}
+    var_guids: dict[str, str] = {}
+    if len(cases.columns):
+        vars_el = _el(root, "Variables")
+        for col in cases.columns:
+            cname = str(col)
+            var_types[cname] = _variable_type(cases[col])
+            var_guids[cname] = guid("variable", cname)
+            _el(vars_el, "Variable", {"guid": var_guids[cname], "name": cname, "typeOfVariable": var_types[cname]})
+
+    # selections first (cases refer to speaker-turn selections)
+    src_guid = {d.doc_id: guid("source", d.doc_id) for d in corpus}
+    turn_sel: dict[str, list[tuple[str, int, int, str]]] = {}
+    for d in corpus:
+        for i, t in enumerate(d.turns):
+            if t.case_id:
+                turn_sel.setdefault(t.case_id, []).append((d.doc_id, t.start, t.end, guid("turn", d.doc_id, i)))
+
+    if len(cases):
+        cases_el = _el(root, "Cases")
+        docs_of_case: dict[str, list[str]] = {}
+        for d in corpus:
+            docs_of_case.setdefault(str(d.case_id), []).append(d.doc_id)
+        for case_id, row in cases.iterrows():
+            cid = str(case_id)
+            case_el = _el(cases_el, "Case", {"guid": guid("case", cid), "name": cid})
+            for col in cases.columns:
+                v = row[col]
+                if _is_missing(v):
+                    continue
+                tag, text = _variable_value(var_types[str(col)], v)
+                vv = _el(case_el, "VariableValue")
+                _el(vv, "VariableRef", {"targetGUID": var_guids[str(col)]})
+                _el(vv, tag, text=text)
+            for doc_id in docs_of_case.get(cid, []):
+                _el(case_el, "SourceRef", {"targetGUID": src_guid[doc_id]})
+            for _doc, _s, _e, sel_guid in turn_sel.get(cid, []):
+                _el(case_el, "SelectionRef", {"targetGUID": sel_guid})
+
+    files: dict[str, bytes] = {}
+    if len(corpus):
+        sources_el = _el(root, "Sources")
+        by_doc = {k: g for k, g in frame.groupby("doc_id", sort=False)} if len(frame) else {}
+        for d in corpus:
+            g = src_guid[d.doc_id]
+            files[f"sources/{g}.txt"] = d.text.encode("utf-8")
+            src = _el(
+                sources_el,
+                "TextSource",
+                {"guid": g, "name": d.doc_id, "plainTextPath": f"internal://{g}.txt", "creatingUser": me},
+            )
+            meta = {"qualcode": {"doc_id": d.doc_id, "kind": d.kind, "language": d.language}}
+            attrs = {k: v for k, v in d.attributes.items() if not str(k).startswith("refi_")}
+            if attrs:
+                meta["attributes"] = attrs
+            if d.source.path:
+                meta["qualcode"]["source_format"] = d.source.format
+            _el(src, "Description", text=_description_yaml(meta))
+            selections: dict[tuple[int, int], list[tuple[str, str, str]]] = {}
+            memos: dict[tuple[int, int], list[str]] = {}
+            sub = by_doc.get(d.doc_id)
+            if sub is not None:
+                has_memo = "memo" in sub.columns
+                for row in sub.itertuples(index=False):
+                    key = (int(row.start), int(row.end))
+                    selections.setdefault(key, []).append((str(row.code), str(row.coder), guid("coding", d.doc_id, key[0], key[1], row.code, row.coder)))
+                    if has_memo and isinstance(row.memo, str) and row.memo.strip():
+                        memos.setdefault(key, []).append(row.memo.strip())
+            for i, t in enumerate(d.turns):
+                if t.case_id:
+                    _el(src, "PlainTextSelection", {
+                        "guid": guid("turn", d.doc_id, i), "name": t.speaker,
+                        "startPosition": str(t.start), "endPosition": str(t.end), "creatingUser": me,
+                    })
+            for (s, e) in sorted(selections):
+                items = sorted(set(selections[(s, e)]))
+                sel = _el(src, "PlainTextSelection", {
+                    "guid": guid("selection", d.doc_id, s, e),
+                    "name": d.text[s:e],
+                    "startPosition": str(s),
+                    "endPosition": str(e),
+                    "creatingUser": user_guids[items[0][1]],
+                })
+                if (s, e) in memos:
+                    _el(sel, "Description", text="\n\n".join(sorted(dict.fromkeys(memos[(s, e)]))))
+                for code, coder, cg in items:
+                    c_el = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guids[coder]})
+                    _el(c_el, "CodeRef", {"targetGUID": code_guids[code]})
+
+    if notes:
+        notes_el = _el(root, "Notes")
+        for title in sorted(notes):
+            n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me})
+            _el(n, "PlainTextContent", text=str(notes[title]))
+            _el(root, "NoteRef", {"targetGUID": guid("note", title)})
+    # NoteRef must come last: move them after everything else
+    for ref in root.findall(_Q + "NoteRef"):
+        root.remove(ref)
+        root.append(ref)
+    return root, files
+
+
+def write_qdpx(
+    path: str | Path,
+    corpus: Corpus,
+    codebook: Any,
+    codings: Codings | pd.DataFrame | None = None,
+    *,
+    overwrite: bool = False,
+    origin: str = "qualcode",
+    name: str | None = None,
+    notes: Mapping[str, str] | None = None,
+) -> Path:
+    """Write a REFI-QDA project (.qdpx) that NVivo, ATLAS.ti, MAXQDA or QualCoder can open.
+
+    Every document becomes a ``TextSource`` whose UTF-8 text is stored in the archive; codes
+    keep their colours, definitions (``Description``) and hierarchy; every coding becomes a
+    ``Coding`` of a ``PlainTextSelection`` (one selection per distinct span, one coding per
+    code and coder) created by the coder's ``User``; cases become ``Case`` elements with
+    typed ``VariableValue`` s and ``SourceRef`` s to their documents.  Positions are
+    Unicode code points with an exclusive end.  The ``project.qde`` is validated against
+    ``Project.xsd`` before anything is written, and the file is written atomically.
+
+    Args:
+        path: the ``.qdpx`` file to write.
+        corpus: the documents and case attributes.
+        codebook: the Codebook.
+        codings: the codings to include (``None``: none).
+        overwrite: replace an existing file.
+        origin: the ``Project@origin`` attribute.
+        name: the project name (default ``"qualcode project"``).
+        notes: project memos, title -> text.
+
+    Returns:
+        The path written.
+
+    Raises:
+        CodingsError: a coding refers to an unknown document or code.
+        ExportError: the file exists (and ``overwrite`` is False), cannot be written, or the
+            project does not validate against the schema.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from qualcode.testing import tiny_corpus
+        >>> from qualcode.refi import write_qdpx, read_qdpx
+        >>> class Code:  # any codebook with .codes works; normally a qualcode Codebook
+        ...     id = name = "planning"; parent = None; definition = "Planning talk"; color = "#336699"
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "p.qdpx"
+        >>> _ = write_qdpx(out, tiny_corpus(), [Code()])
+        >>> read_qdpx(out).corpus["int_a"].text == tiny_corpus()["int_a"].text
+        True
+    """
+    if not isinstance(corpus, Corpus):
+        msg = f"The 'corpus' parameter of write_qdpx must be a Corpus. Got {type(corpus).__name__} instead."
+        raise TypeError(msg)
+    dest = Path(path)
+    if not overwrite and dest.exists():
+        msg = f"{dest} already exists; refusing to overwrite it (pass overwrite=True / --force)."
+        raise ExportError(msg)
+    root, files = project_xml(corpus, codebook, codings, origin=origin, name=name, notes=notes)
+    problems = validate_project(root)
+    if problems:
+        msg = f"The project for {dest} does not validate against Project.xsd: " + "; ".join(problems[:5])
+        raise ExportError(msg)
+    qde = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data = _zip_bytes([("project.qde", qde)] + sorted(files.items()))
+    with atomic_path(dest, overwrite=overwrite) as tmp:
+        tmp.write_bytes(data)
+    log.info("wrote %s: %d sources, %d bytes", dest, len(files), len(data))
+    return dest
+
+
+def _zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            zf.writestr(info, data, compresslevel=6)
+    return buf.getvalue()
+
