@@ -613,7 +613,9 @@ def _plain(node: Any, problems: list[_Problem] | None = None, loc: tuple[Any, ..
 
 
 # --------------------------------------------------------------------------- validation
-def _validate(raw: Any, doc: Any = None) -> tuple[CodebookMetadata | None, list[Code], list[_Problem]]:
+def _validate(
+    raw: Any, doc: Any = None, *, require_definitions: bool = True
+) -> tuple[CodebookMetadata | None, list[Code], list[_Problem]]:
     """Validate plain data (``doc`` = the ruamel tree for positions); collect every problem."""
     problems: list[_Problem] = []
     if not isinstance(raw, Mapping):
@@ -653,13 +655,13 @@ def _validate(raw: Any, doc: Any = None) -> tuple[CodebookMetadata | None, list[
             codes.append(Code.model_validate(c, context=ctx))
         except ValidationError as exc:
             problems.extend(_problems_from_validation(exc, Code, ("codes", i), doc))
-    problems.extend(_cross_checks(codes_raw, codes, languages, doc))
+    problems.extend(_cross_checks(codes_raw, codes, languages, doc, require_definitions))
     problems.sort(key=lambda p: (p.line or 0, p.col or 0, p.path))
     return meta, codes, problems
 
 
 def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
-                  doc: Any) -> list[_Problem]:
+                  doc: Any, require_definitions: bool = True) -> list[_Problem]:
     out: list[_Problem] = []
     ids: dict[str, int] = {}
     parents: dict[str, str] = {}
@@ -712,7 +714,7 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
     has_children = set(parents.values())
     for cid, i in index_of.items():
         c = codes_raw[i]
-        if cid in has_children:
+        if cid in has_children or not require_definitions:
             continue
         d = c.get("definition")
         if d is None or (isinstance(d, str) and not d.strip()):
@@ -840,6 +842,18 @@ class Codebook:
         meta, codes, problems = _validate(_plain(data))
         if problems or meta is None:
             _raise(problems, source)
+        return cls._make(meta, codes)  # type: ignore[arg-type]
+
+    @classmethod
+    def _from_import(cls, data: Mapping[str, Any], *, source: str | None = None) -> Codebook:
+        """Like :meth:`from_dict` but tolerating leaf codes without a definition (imports)."""
+        meta, codes, problems = _validate(_plain(data), require_definitions=False)
+        if problems or meta is None:
+            _raise(problems, source)
+        missing = [c.id for c in codes if not c.definition]
+        if missing:
+            logger.warning("%s: %d code(s) without a definition: %s", source or "codebook",
+                           len(missing), ", ".join(missing[:10]))
         return cls._make(meta, codes)  # type: ignore[arg-type]
 
     @classmethod
