@@ -293,7 +293,7 @@ _SCHEMA: etree.XMLSchema | None = None
 def _schema() -> etree.XMLSchema:
     global _SCHEMA
     if _SCHEMA is None:
-        with as_file(files("qualcode") / "data" / "Codebook.xsd") as xsd:
+        with as_file(files("qualcode") / "data" / "refi" / "Codebook.xsd") as xsd:
             parser = etree.XMLParser(resolve_entities=False, no_network=True)
             _SCHEMA = etree.XMLSchema(etree.parse(str(xsd), parser))
     return _SCHEMA
