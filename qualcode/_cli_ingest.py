@@ -1,0 +1,99 @@
+"""``qualcode ingest``: read transcripts, print a summary, optionally write the segments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``ingest`` subcommand."""
+    p = subparsers.add_parser(
+        "ingest",
+        help="read transcripts and print a summary (optionally write the segments)",
+        description=(
+            "Read transcripts, notes, caption files and response tables (.txt .md .docx "
+            ".vtt .srt .csv .xlsx) and print one summary line per document."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p.add_argument("--segments", metavar="OUT.csv", help="write the segments table here")
+    p.add_argument(
+        "--unit", default="sentence", choices=["sentence", "turn", "paragraph", "window"]
+    )
+    p.add_argument("--window", type=int, default=3, help="sentences per window (--unit window)")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad file")
+    p.add_argument("--pseudonyms", metavar="MAP", help="name,pseudonym CSV or YAML mapping")
+    p.add_argument("--language", metavar="xx", help="language when metadata names none")
+    p.add_argument("--sidecar", metavar="CASES", help="case sidecar (default: cases.csv in the folder)")
+    p.add_argument("--text-column", metavar="C", help="text column of .csv/.xlsx tables")
+    p.add_argument("--id-column", metavar="C", help="id column of .csv/.xlsx tables")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --segments file")
+    p.set_defaults(func=run)
+
+
+def _table(rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, r in enumerate(rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``qualcode ingest``; return the exit status."""
+    from ._io import atomic_path
+    from .errors import ExportError, IngestWarning
+    from .readers import read_corpus
+
+    if args.segments and not args.force:
+        from pathlib import Path
+
+        if Path(args.segments).exists():
+            msg = f"{args.segments} already exists; refusing to overwrite it (pass --force)."
+            raise ExportError(msg)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IngestWarning)
+        corpus = read_corpus(
+            args.paths,
+            strict=args.strict,
+            sidecar=args.sidecar,
+            language=args.language,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            pseudonyms=args.pseudonyms,
+        )
+    for w in caught:
+        if issubclass(w.category, IngestWarning):
+            print(f"qualcode: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if len(corpus) == 0:
+        print("qualcode: no documents found", file=sys.stderr)
+        return 1
+    summ = corpus.summary()
+    header = ["doc_id", "format", "language", "kind", "speakers", "turns", "sentences", "words"]
+    rows = [header]
+    for doc_id, r in summ.iterrows():
+        rows.append(
+            [str(doc_id), str(r["format"]), str(r["language"]), str(r["kind"])]
+            + [str(int(r[c])) for c in ("speakers", "turns", "sentences", "words")]
+        )
+    rows.append(
+        [f"total ({len(summ)} documents)", "", "", ""]
+        + [str(int(summ[c].sum())) for c in ("speakers", "turns", "sentences", "words")]
+    )
+    print(_table(rows, right={4, 5, 6, 7}))
+    if args.segments:
+        seg = corpus.segments(args.unit, window=args.window)
+        with atomic_path(args.segments, overwrite=True) as tmp:
+            seg.to_csv(tmp, index=False)
+        print(f"wrote {len(seg)} {args.unit} segments to {args.segments}")
+    return 0

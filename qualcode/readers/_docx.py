@@ -1,0 +1,240 @@
+"""Word transcripts (``.docx``, python-docx).
+
+Three layouts are understood, mixed freely in one file:
+
+* paragraphs whose first run is bold and ends with ``:`` (or a bold run followed by a
+  run starting with ``:``): the bold text is the speaker label;
+* paragraphs with the label typed in the text (``R: ...``), found like in a .txt file;
+* tables with a speaker column and a text column, and optionally a timestamp column
+  (the layout transcription services export); a header row is detected and skipped.
+
+``Document.text`` is the paragraphs and table rows joined by ``\\n``, table rows written as
+``Speaker: text``; turns point at the text part.  Headings are outside every turn.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .._model import SourceInfo
+from ..errors import IngestError
+from ._base import Parsed
+from ._decode import read_bytes
+from ._labels import Forced, parse_lines, parse_time
+from ._text import split_front_matter
+
+__all__ = ["parse_docx"]
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_WORDS = {
+    "speaker", "pembicara", "name", "nama", "text", "teks", "transcript", "transkrip",
+    "utterance", "ucapan", "time", "timestamp", "waktu", "start", "who", "siapa", "content",
+    "isi", "dialogue", "dialog",
+}
+_TIME_CELL = re.compile(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?")
+
+
+def _open(path: Path) -> Any:
+    import docx
+
+    data = read_bytes(path)
+    if not data.strip():
+        msg = "the file is empty"
+        raise IngestError(msg, path=path)
+    if data.startswith(_OLE_MAGIC):
+        msg = (
+            "cannot open this .docx: it is password-protected (encrypted) or an old binary "
+            ".doc file. Remove the password or save it as .docx in Word."
+        )
+        raise IngestError(msg, path=path)
+    if not data.startswith(b"PK"):
+        msg = "not a valid .docx file (corrupt: not a zip archive)"
+        raise IngestError(msg, path=path)
+    try:
+        return docx.Document(str(path)), data
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError) as exc:
+        msg = f"not a valid .docx file (corrupt: {type(exc).__name__}: {exc})"
+        raise IngestError(msg, path=path) from None
+    except Exception as exc:  # lxml XMLSyntaxError and friends
+        msg = f"not a valid .docx file (corrupt: {type(exc).__name__}: {exc})"
+        raise IngestError(msg, path=path) from None
+
+
+def _bold_label(paragraph: Any) -> tuple[str, str] | None:
+    """``(label, rest)`` when the paragraph starts with a bold label run."""
+    runs = [r for r in paragraph.runs if r.text]
+    if not runs:
+        return None
+    i = 0
+    while i < len(runs) and not runs[i].text.strip():
+        i += 1
+    if i >= len(runs) or not runs[i].bold:
+        return None
+    label = ""
+    j = i
+    while j < len(runs) and runs[j].bold:
+        label += runs[j].text
+        j += 1
+        if label.rstrip().endswith(":"):
+            break
+    rest = "".join(r.text for r in runs[j:])
+    stripped = label.strip()
+    if stripped.endswith(":"):
+        name = stripped[:-1].strip()
+    elif rest.lstrip().startswith(":"):
+        name = stripped
+        rest = rest.lstrip()[1:]
+    else:
+        return None
+    if not name or len(name) > 60 or "\n" in name or len(name.split()) > 5:
+        return None
+    return name, rest
+
+
+def _cell_text(cell: Any) -> str:
+    return "\n".join(p.text for p in cell.paragraphs).strip()
+
+
+def _table_rows(table: Any) -> list[tuple[str, str, float | None]]:
+    """``(speaker, text, time)`` rows of a speaker | text [| time] table, or [] if not one."""
+    grid: list[list[str]] = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for c in row.cells:  # merged cells repeat: keep each once
+            if id(c._tc) in seen:
+                continue
+            seen.add(id(c._tc))
+            cells.append(_cell_text(c))
+        grid.append(cells)
+    grid = [r for r in grid if any(r)]
+    if not grid or any(len(r) not in (2, 3) for r in grid):
+        return []
+    width = max(len(r) for r in grid)
+    grid = [r + [""] * (width - len(r)) for r in grid]
+    if all(c.strip().lower().rstrip(":") in _HEADER_WORDS for c in grid[0] if c.strip()):
+        grid = grid[1:]
+    if not grid:
+        return []
+    cols = list(range(width))
+    time_col = None
+    for c in cols:
+        vals = [r[c] for r in grid if r[c]]
+        if vals and sum(bool(_TIME_CELL.fullmatch(v)) for v in vals) >= 0.8 * len(vals):
+            time_col = c
+            break
+    rest = [c for c in cols if c != time_col]
+    if len(rest) != 2:
+        return []
+    avg = [sum(len(r[c]) for r in grid) / len(grid) for c in rest]
+    spk_col, txt_col = (rest[0], rest[1]) if avg[0] <= avg[1] else (rest[1], rest[0])
+    out = []
+    for r in grid:
+        t = parse_time(r[time_col]) if time_col is not None and r[time_col] else None
+        out.append((r[spk_col].rstrip(":").strip(), r[txt_col], t))
+    return out
+
+
+def parse_docx(
+    path: Path,
+    *,
+    doc_id: str,
+    transform: Callable[[str], str] | None = None,
+    kind: str | None = None,
+) -> Parsed:
+    """Read a .docx transcript.
+
+    Args:
+        path: the file.
+        doc_id: default doc id (the file stem).
+        transform: applied to every label and text piece (pseudonymisation).
+        kind: a kind known in advance (``notes`` forces bullet-notes parsing).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        IngestError: the file is corrupt, encrypted or empty.
+    """
+    import hashlib
+
+    from docx.table import Table
+
+    document, data = _open(path)
+    tf = transform or (lambda s: s)
+    lines: list[str] = []
+    forced: dict[int, Forced] = {}
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            rows = _table_rows(block)
+            if not rows:
+                for row in block.rows:
+                    seen: set[int] = set()
+                    for c in row.cells:
+                        if id(c._tc) not in seen:
+                            seen.add(id(c._tc))
+                            txt = _cell_text(c)
+                            if txt:
+                                lines.extend(tf(txt).split("\n"))
+                continue
+            for spk, txt, t in rows:
+                txt = tf(txt.replace("\r", "\n"))
+                if spk:
+                    spk = tf(spk)
+                    prefix = f"{spk}: "
+                    forced[len(lines)] = Forced(spk, len(prefix), t)
+                    lines.extend((prefix + txt).split("\n"))
+                else:
+                    lines.extend(txt.split("\n"))
+            continue
+        style = (block.style.name or "") if block.style is not None else ""
+        text = block.text.replace("\r", "\n").replace("\v", "\n")
+        if style.startswith(("Heading", "Title")):
+            if text.strip():
+                forced[len(lines)] = Forced(None)
+            lines.append(tf(text).replace("\n", " "))
+            continue
+        bold = _bold_label(block)
+        if bold is not None:
+            name, rest = bold
+            name = tf(name)
+            prefix = f"{name}: "
+            forced[len(lines)] = Forced(name, len(prefix))
+            lines.extend((prefix + tf(rest.lstrip().replace("\r", "\n"))).split("\n"))
+        else:
+            lines.extend(tf(text).split("\n"))
+    text = "\n".join(lines)
+    if not text.strip():
+        msg = "the document has no text"
+        raise IngestError(msg, path=path)
+    meta, body = split_front_matter(text, str(path))
+    if body:
+        first = text.count("\n", 0, body)
+        forced = {i - first: f for i, f in forced.items() if i >= first}
+    notes = None if kind is None else kind == "notes"
+    result = parse_lines(text, body, forced=forced, notes=notes)
+    source = SourceInfo(
+        path=str(path),
+        format="docx",
+        encoding="utf-8",
+        bom=False,
+        newline="\n",
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    the_id = str(meta.get("doc_id") or doc_id)
+    fields = {k: meta[k] for k in ("case_id", "language", "kind") if meta.get(k)}
+    attrs = {k: v for k, v in meta.items() if k not in ("doc_id", "case_id", "language", "kind")}
+    return Parsed(
+        doc_id=the_id,
+        text=text,
+        turns=result.turns,
+        source=source,
+        meta=fields,
+        attributes=attrs,
+        notes=result.notes,
+        labelled=result.labelled,
+    )

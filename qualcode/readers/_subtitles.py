@@ -1,0 +1,102 @@
+"""Caption files (``.vtt``, ``.srt``) from recorded meetings, via webvtt-py.
+
+Cues are merged into speaker turns: the speaker comes from a ``<v Name>`` voice tag or
+from a ``Name:`` at the start of the cue text; a cue without either continues the
+previous speaker (or belongs to ``unknown`` when nobody spoke yet).  Consecutive cues of
+one speaker form one turn.  The text is built as one ``Speaker: cue1 cue2 ...`` line per
+turn (cues joined by a single space, other tags stripped), with the first cue's start
+and the last cue's end as the turn's times.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+from ..errors import IngestError
+from ._base import Parsed
+from ._decode import Decoded
+from ._labels import RawTurn, _valid_name, parse_time
+
+__all__ = ["parse_subtitles"]
+
+_TAG = re.compile(r"<[^>\n]*>")
+_CUE_LABEL = re.compile(r"^([^\W_][\w.'\u2019 -]{0,40}?)[ \t]*:[ \t]+")
+_VOICE = re.compile(r"<v(?:\.[^ >]*)?[ \t]+([^>]+)>")
+
+
+def parse_subtitles(
+    dec: Decoded,
+    *,
+    doc_id: str,
+    fmt: str,
+    transform: Callable[[str], str] | None = None,
+) -> Parsed:
+    """Read a WebVTT or SubRip file that was already decoded.
+
+    Args:
+        dec: the decoded file.
+        doc_id: the doc id (file stem).
+        fmt: ``vtt`` or ``srt``.
+        transform: applied to speaker names and cue text (pseudonymisation).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        IngestError: the file is not valid WebVTT / SubRip, or has no cues.
+    """
+    import webvtt
+    from webvtt.errors import MalformedFileError
+
+    tf = transform or (lambda s: s)
+    try:
+        captions = webvtt.from_buffer(io.StringIO(dec.text), format=fmt)
+    except (MalformedFileError, ValueError, IndexError, TypeError) as exc:
+        msg = f"not a valid {fmt.upper()} caption file ({exc or type(exc).__name__})"
+        raise IngestError(msg, path=dec.source.path) from None
+    groups: list[list[object]] = []  # [speaker, [texts], start, end]
+    speaker = None
+    for cue in captions:
+        raw = cue.raw_text or ""
+        vm = _VOICE.search(raw)
+        name = vm.group(1).strip() if vm else None
+        body = " ".join(_TAG.sub("", raw).split())
+        if name is None:
+            lm = _CUE_LABEL.match(body)
+            if lm and _valid_name(lm.group(1).strip()):
+                name = lm.group(1).strip()
+                body = body[lm.end() :]
+        if not body:
+            continue
+        if name is not None:
+            speaker = tf(name)
+        spk = speaker or "unknown"
+        start, end = parse_time(cue.start), parse_time(cue.end)
+        if groups and groups[-1][0] == spk:
+            groups[-1][1].append(tf(body))  # type: ignore[attr-defined]
+            groups[-1][3] = end
+        else:
+            groups.append([spk, [tf(body)], start, end])
+    if not groups:
+        msg = f"the {fmt.upper()} file has no cues with text"
+        raise IngestError(msg, path=dec.source.path)
+    parts: list[str] = []
+    turns: list[RawTurn] = []
+    pos = 0
+    for spk, texts, start, end in groups:
+        prefix = f"{spk}: "
+        body = " ".join(texts)  # type: ignore[arg-type]
+        turns.append(RawTurn(str(spk), pos + len(prefix), pos + len(prefix) + len(body), start, end))  # type: ignore[arg-type]
+        line = prefix + body + "\n"
+        parts.append(line)
+        pos += len(line)
+    labelled = any(t.speaker != "unknown" for t in turns)
+    return Parsed(
+        doc_id=doc_id,
+        text="".join(parts),
+        turns=turns,
+        source=dec.source,
+        labelled=labelled,
+    )

@@ -1,0 +1,152 @@
+"""Response tables (``.csv``, ``.xlsx``): one document per row.
+
+A table is a document table only if it has a text column: ``text_column`` when given,
+else the first of ``text, response, answer, jawaban, content, transcript`` (case
+insensitive).  Each row with text becomes a document ``"{stem}:{id}"`` (``id`` from
+``id_column``, else the 1-based row number) of kind ``survey`` with one turn (speaker =
+the id value, or ``respondent``; role ``respondent``).  The other columns become
+document attributes and case attributes; the case is ``case_column``'s value or the
+doc id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._model import SourceInfo
+from ..errors import IngestError
+from ._base import Parsed, guess_language
+from ._decode import normalise_newlines, read_bytes
+from ._labels import RawTurn
+from ._sidecar import read_table_rows
+
+__all__ = ["TEXT_COLUMNS", "find_text_column", "parse_table"]
+
+TEXT_COLUMNS = ("text", "response", "answer", "jawaban", "content", "transcript")
+
+
+def find_text_column(columns: Sequence[str], text_column: str | None) -> str | None:
+    """The text column of a table, or None if it has none."""
+    if text_column is not None:
+        return text_column if text_column in columns else None
+    lower = {c.strip().lower(): c for c in columns}
+    for name in TEXT_COLUMNS:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def _column(columns: Sequence[str], wanted: str | None, what: str, path: Path) -> str | None:
+    if wanted is None:
+        return None
+    if wanted not in columns:
+        msg = f"the {what} {wanted!r} is not a column of the table. Columns: {list(columns)}"
+        raise IngestError(msg, path=path, line=1)
+    return wanted
+
+
+def parse_table(
+    path: Path,
+    *,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    case_column: str | None = None,
+    attribute_columns: Sequence[str] | None = None,
+    encoding: str | None = None,
+    transform: Callable[[str], str] | None = None,
+) -> list[Parsed] | None:
+    """Read a response table.
+
+    Args:
+        path: a .csv or .xlsx file.
+        text_column: the column holding the text (default: detect).
+        id_column: the column holding respondent ids (default: row numbers).
+        case_column: the column holding case ids (default: the doc id).
+        attribute_columns: the columns to keep as attributes (default: all others).
+        encoding: force a CSV text encoding.
+        transform: applied to text and ids (pseudonymisation).
+
+    Returns:
+        One parsed document per row with text, or None when the table has no text column.
+
+    Raises:
+        IngestError: unreadable table, duplicate ids, or a named column that is missing.
+    """
+    columns, rows = read_table_rows(path, encoding=encoding)
+    text_col = find_text_column(columns, text_column)
+    if text_col is None:
+        if text_column is not None:
+            msg = f"the text column {text_column!r} is not in the table. Columns: {columns}"
+            raise IngestError(msg, path=path, line=1)
+        return None
+    id_col = _column(columns, id_column, "id column", path)
+    case_col = _column(columns, case_column, "case column", path)
+    if attribute_columns is not None:
+        for c in attribute_columns:
+            _column(columns, c, "attribute column", path)
+        attr_cols = [c for c in attribute_columns if c not in (text_col, id_col, case_col)]
+    else:
+        attr_cols = [c for c in columns if c not in (text_col, id_col, case_col)]
+    raw = read_bytes(path)
+    fmt = path.suffix.lower().lstrip(".")
+    source = SourceInfo(
+        path=str(path),
+        format=fmt,
+        encoding="utf-8",
+        bom=raw.startswith(b"\xef\xbb\xbf"),
+        newline="\n",
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+    tf = transform or (lambda s: s)
+    stem = path.stem
+    seen: dict[str, int] = {}
+    out: list[Parsed] = []
+    for n, (line, values) in enumerate(rows, start=1):
+        value = values.get(text_col)
+        if value is None:
+            continue
+        text = tf(normalise_newlines(str(value)))
+        rid = values.get(id_col) if id_col else None
+        ident = tf(str(rid)) if rid is not None else str(n)
+        if id_col and rid is None:
+            msg = f"the id column {id_col!r} is empty"
+            raise IngestError(msg, path=path, line=line)
+        if ident in seen:
+            msg = f"duplicate id {ident!r} in column {id_col!r} (first on line {seen[ident]})"
+            raise IngestError(msg, path=path, line=line)
+        seen[ident] = line
+        start, end = 0, len(text)
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        speaker = ident if id_col else "respondent"
+        attrs: dict[str, Any] = {c: values.get(c) for c in attr_cols if values.get(c) is not None}
+        meta: dict[str, Any] = {}
+        if case_col and values.get(case_col) is not None:
+            meta["case_id"] = str(values[case_col])
+        for k in ("language", "kind"):
+            if k in attrs:
+                meta[k] = str(attrs.pop(k))
+        out.append(
+            Parsed(
+                doc_id=f"{stem}:{ident}",
+                text=text,
+                turns=[RawTurn(speaker, start, end, role="respondent")],
+                source=source,
+                meta=meta,
+                attributes=attrs,
+                case_attributes=dict(attrs),
+                labelled=True,
+                kind_default="survey",
+                line=line,
+            )
+        )
+    if out:
+        hint = guess_language(" ".join(p.text for p in out[:500]))
+        for p in out:
+            p.language_hint = hint
+    return out
