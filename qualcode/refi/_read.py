@@ -35,6 +35,8 @@ __all__ = ["Note", "Project", "read_qdpx"]
 
 log = logging.getLogger("qualcode")
 
+#: The note in which qualcode stores its own codebook (ids, rules, examples) in exports.
+CODEBOOK_NOTE = "qualcode codebook"
 _TEXT_EXT = re.compile(r"\.(txt|docx?|rtf|pdf|odt|md|html?)$", re.IGNORECASE)
 _SLUG_BAD = re.compile(r"[^a-z0-9_]+")
 
@@ -232,6 +234,33 @@ class _Reader:
             return None
         return self.users.get(key, key)
 
+    def read_embedded_codebook(self, root: etree._Element) -> None:
+        """Find the codebook qualcode stores in a note, to recover code ids and rules."""
+        self.embedded: Any = None
+        self.embedded_guid: dict[str, str] = {}
+        self.embedded_name: dict[str, str] = {}
+        for ns in _children(root, "Notes"):
+            for n in _children(ns, "Note"):
+                if n.get("name") != CODEBOOK_NOTE:
+                    continue
+                text = _child_text(n, "PlainTextContent") or ""
+                try:
+                    from .._codebook import Codebook
+
+                    self.embedded = Codebook.loads(text, source=f"{self.label}: note {CODEBOOK_NOTE!r}")
+                except (CodebookError, ImportError) as exc:
+                    log.warning("%s: ignoring the embedded qualcode codebook: %s", self.label, exc)
+                    return
+        if self.embedded is None:
+            return
+        from ._write import guid
+
+        names: dict[str, list[str]] = {}
+        for c in self.embedded.codes:
+            self.embedded_guid[_norm_guid(guid("code", c.id)) or ""] = c.id
+            names.setdefault(c.name, []).append(c.id)
+        self.embedded_name = {k: v[0] for k, v in names.items() if len(v) == 1}
+
     def read_codes(self, root: etree._Element) -> None:
         used: set[str] = set()
 
@@ -242,6 +271,7 @@ class _Reader:
                 desc = _child_text(c, "Description") or ""
                 meta, definition = _split_code_description(desc)
                 cid = meta.get("id") if isinstance(meta.get("id"), str) else None
+                cid = cid or self.embedded_guid.get(g or "") or self.embedded_name.get(name)
                 if not cid or cid in used:
                     base = _slug(name)
                     cid, k = base, 2
@@ -255,7 +285,7 @@ class _Reader:
                     "id": cid,
                     "name": name,
                     "parent": parent,
-                    "color": color.upper() if color else None,
+                    "color": color or None,
                     "definition": definition,
                     "codable": (c.get("isCodable") or "true").strip().lower() != "false",
                 }
@@ -552,6 +582,7 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
             raise RefiError(msg)
         r = _Reader(arc, strict)
         r.read_users(root)
+        r.read_embedded_codebook(root)
         r.read_codes(root)
         r.read_variables(root)
         docs_rows = r.read_sources(root)
@@ -591,7 +622,8 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
     if cases:
         case_frame = pd.DataFrame.from_dict(cases, orient="index")
         case_frame.index.name = "case_id"
-        case_frame = case_frame.convert_dtypes(convert_string=False, convert_integer=True, convert_boolean=True, convert_floating=False) if len(case_frame.columns) else case_frame
+        for col in case_frame.columns:
+            case_frame[col] = _typed_column(case_frame[col])
     corpus = Corpus(documents, cases=case_frame)
     codings = Codings.from_records(all_rows) if all_rows else Codings()
     code_rows = list(r.codes.values())
@@ -599,7 +631,7 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
     project_name = root.get("name") or Path(path).stem
     return Project(
         corpus=corpus,
-        codebook=_make_codebook(code_rows, project_name, label),
+        codebook=_make_codebook(code_rows, project_name, label, r.embedded),
         codings=codings,
         users=sorted(set(r.users.values())),
         notes=notes,
@@ -612,18 +644,40 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
     )
 
 
-def _make_codebook(rows: list[dict[str, Any]], name: str, label: str) -> Any:
+def _typed_column(col: pd.Series) -> pd.Series:
+    """Give a variable column a proper dtype (ints stay ints when values are missing)."""
+    vals = [v for v in col.tolist() if v is not None and not (isinstance(v, float) and v != v)]
+    if not vals:
+        return col
+    missing = len(vals) < len(col)
+    if all(isinstance(v, bool) for v in vals):
+        return col.astype("boolean") if missing else col.astype(bool)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+        return col.astype("Int64") if missing else col.astype("int64")
+    if all(isinstance(v, float) for v in vals):
+        return col.astype("float64")
+    return col
+
+
+def _make_codebook(rows: list[dict[str, Any]], name: str, label: str, embedded: Any = None) -> Any:
     if not rows:
         return None
     from .._codebook import Codebook, _raise, _validate
 
-    codes = [
-        {k: v for k, v in {"id": r["id"], "name": r["name"], "parent": r["parent"],
-                            "definition": r["definition"], "color": r["color"]}.items() if v not in (None, "")}
-        for r in rows
-    ]
+    codes = []
+    for r in rows:
+        base: dict[str, Any] = {}
+        if embedded is not None and r["id"] in embedded:
+            # rules, examples, inclusion/exclusion... only qualcode knows; the REFI fields win
+            base = embedded[r["id"]].model_dump(mode="python")
+        base.update({"id": r["id"], "name": r["name"], "parent": r["parent"],
+                     "definition": r["definition"], "color": r["color"]})
+        codes.append({k: v for k, v in base.items() if v is not None})
+    meta_raw: dict[str, Any] = {"name": name or "imported"}
+    if embedded is not None:
+        meta_raw = embedded.metadata.model_dump(mode="python")
     # Other tools do not require definitions on leaf codes: validate everything else.
-    meta, code_list, problems = _validate({"name": name or "imported", "codes": codes}, require_definitions=False)
+    meta, code_list, problems = _validate({**meta_raw, "codes": codes}, require_definitions=False)
     try:
         if problems or meta is None:
             _raise(problems, label)
@@ -650,6 +704,8 @@ def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
             scan(el, names[g])
     for ns in _children(root, "Notes"):
         for n in _children(ns, "Note"):
+            if n.get("name") == CODEBOOK_NOTE and r.embedded is not None:
+                continue
             g = _norm_guid(n.get("guid")) or ""
             text = _child_text(n, "PlainTextContent")
             if text is None:

@@ -40,6 +40,8 @@ NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1d1c2e-3b0a-5c57-9a4e-2f7f5d0c9b11")
 #: The user every export names as the creator of sources and cases.
 QUALCODE_USER = "qualcode"
+#: The note that carries qualcode's own codebook YAML (ids, rules, examples).
+CODEBOOK_NOTE = "qualcode codebook"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _Q = "{%s}" % NS
 
@@ -123,7 +125,7 @@ def _color(value: Any) -> str | None:
     if not s.startswith("#"):
         s = "#" + s
     if len(s) in (4, 7) and all(ch in "0123456789abcdefABCDEF" for ch in s[1:]):
-        return s.upper()
+        return s
     log.warning("REFI export: colour %r is not #RGB or #RRGGBB; left out", value)
     return None
 
@@ -354,12 +356,23 @@ def project_xml(
                     c_el = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guids[coder]})
                     _el(c_el, "CodeRef", {"targetGUID": code_guids[code]})
 
-    if notes:
+    all_notes = dict(notes or {})
+    if CODEBOOK_NOTE in all_notes:
+        msg = f"the note title {CODEBOOK_NOTE!r} is reserved for the codebook qualcode stores."
+        raise ValueError(msg)
+    to_yaml = getattr(codebook, "to_yaml", None)
+    if callable(to_yaml):
+        all_notes[CODEBOOK_NOTE] = to_yaml()
+    if all_notes:
         notes_el = _el(root, "Notes")
-        for title in sorted(notes):
+        for title in sorted(all_notes):
             n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me})
-            _el(n, "PlainTextContent", text=str(notes[title]))
-            _el(root, "NoteRef", {"targetGUID": guid("note", title)})
+            if title == CODEBOOK_NOTE:
+                _el(n, "Description", text="The qualcode codebook (code ids, rules, examples) as YAML; "
+                    "qualcode reads it back on import.")
+            _el(n, "PlainTextContent", text=str(all_notes[title]))
+            if title != CODEBOOK_NOTE:
+                _el(root, "NoteRef", {"targetGUID": guid("note", title)})
     # NoteRef must come last: move them after everything else
     for ref in root.findall(_Q + "NoteRef"):
         root.remove(ref)
