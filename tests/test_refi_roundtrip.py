@@ -140,10 +140,11 @@ def test_roundtrip_codebook(project):
     for code in cb.codes:
         g = got[code.id]
         assert (g.name, g.parent, g.definition, g.color) == (code.name, code.parent, code.definition, code.color)
-    # qualcode-only fields come back from the embedded codebook note
+    # qualcode-only fields and metadata travel in the qualcode block (qualcode._qdc)
     assert got["top_down"].rules.keywords == cb["top_down"].rules.keywords
-    assert got.version == "1.2.0"
-    assert "qualcode codebook" not in [n.name for n in p.notes]
+    assert (got.name, got.version) == ("demo codebook", "1.2.0")
+    assert got.fingerprint == cb.fingerprint
+    assert p.sets == {}
 
 
 def test_roundtrip_codings_every_offset_and_coder(project):

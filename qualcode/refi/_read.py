@@ -27,7 +27,7 @@ from lxml import etree
 
 from .._codings import Codings
 from .._model import KINDS, Corpus, Document, SourceInfo, Turn
-from ..errors import CodebookError, IngestWarning, RefiError
+from ..errors import IngestWarning, RefiError
 from ._offsets import Selection, detect_convention, map_selection, normalise_newlines, OffsetMap
 from ._safety import SafeArchive, parse_xml
 
@@ -35,10 +35,7 @@ __all__ = ["Note", "Project", "read_qdpx"]
 
 log = logging.getLogger("qualcode")
 
-#: The note in which qualcode stores its own codebook (ids, rules, examples) in exports.
-CODEBOOK_NOTE = "qualcode codebook"
 _TEXT_EXT = re.compile(r"\.(txt|docx?|rtf|pdf|odt|md|html?)$", re.IGNORECASE)
-_SLUG_BAD = re.compile(r"[^a-z0-9_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +75,7 @@ class Project:
         origin: the tool that wrote the file (``Project@origin``).
         conventions: doc_id -> the offset convention detected for its selections.
         skipped: sources that were not imported, with the reason.
-        codes: one row per code: ``id, name, parent, color, definition, codable``.
+        codes: one row per code: ``id, name, parent, color, definition``.
     """
 
     corpus: Corpus
@@ -132,13 +129,6 @@ def _int_attr(el: etree._Element, name: str, where: str) -> int:
     except (TypeError, ValueError):
         msg = f"{where}: attribute {name}={raw!r} is not an integer."
         raise RefiError(msg) from None
-
-
-def _slug(name: str) -> str:
-    s = _SLUG_BAD.sub("_", name.lower()).strip("_")
-    if not s or not s[0].isalpha():
-        s = "c_" + s
-    return s
 
 
 def _find_qde(arc: SafeArchive) -> str:
@@ -234,68 +224,42 @@ class _Reader:
             return None
         return self.users.get(key, key)
 
-    def read_embedded_codebook(self, root: etree._Element) -> None:
-        """Find the codebook qualcode stores in a note, to recover code ids and rules."""
-        self.embedded: Any = None
-        self.embedded_guid: dict[str, str] = {}
-        self.embedded_name: dict[str, str] = {}
-        for ns in _children(root, "Notes"):
-            for n in _children(ns, "Note"):
-                if n.get("name") != CODEBOOK_NOTE:
-                    continue
-                text = _child_text(n, "PlainTextContent") or ""
-                try:
-                    from .._codebook import Codebook
+    def read_codes(self, root: etree._Element, project_name: str) -> None:
+        """Build the codebook with ``qualcode._qdc`` and map every code GUID to its id."""
+        from .._qdc import codebook_from_codes_element, split_description
 
-                    self.embedded = Codebook.loads(text, source=f"{self.label}: note {CODEBOOK_NOTE!r}")
-                except (CodebookError, ImportError) as exc:
-                    log.warning("%s: ignoring the embedded qualcode codebook: %s", self.label, exc)
-                    return
-        if self.embedded is None:
+        self.codebook = None
+        books = _children(root, "CodeBook")
+        codes_el = next((c for b in books for c in _children(b, "Codes")), None)
+        if codes_el is None or not _children(codes_el, "Code"):
             return
-        from ._write import guid
+        sets = _children(root, "Sets")
+        self.codebook = codebook_from_codes_element(
+            codes_el, sets_el=sets[0] if sets else None, name=project_name, source=self.label
+        )
+        # Records come out in document order; codes split from ATLAS.ti "A::B" names add
+        # their parents just before them.  Walk the same order to pair GUIDs with ids.
+        codes = self.codebook.codes
+        i = 0
 
-        names: dict[str, list[str]] = {}
-        for c in self.embedded.codes:
-            self.embedded_guid[_norm_guid(guid("code", c.id)) or ""] = c.id
-            names.setdefault(c.name, []).append(c.id)
-        self.embedded_name = {k: v[0] for k, v in names.items() if len(v) == 1}
-
-    def read_codes(self, root: etree._Element) -> None:
-        used: set[str] = set()
-
-        def walk(el: etree._Element, parent: str | None) -> None:
+        def walk(el: etree._Element) -> None:
+            nonlocal i
             for c in _children(el, "Code"):
-                g = _norm_guid(c.get("guid"))
-                name = (c.get("name") or "").strip() or (g or "code")
-                desc = _child_text(c, "Description") or ""
-                meta, definition = _split_code_description(desc)
-                cid = meta.get("id") if isinstance(meta.get("id"), str) else None
-                cid = cid or self.embedded_guid.get(g or "") or self.embedded_name.get(name)
-                if not cid or cid in used:
-                    base = _slug(name)
-                    cid, k = base, 2
-                    while cid in used:
-                        cid, k = f"{base}_{k}", k + 1
-                used.add(cid)
-                color = c.get("color")
-                if color and len(color) == 4:
-                    color = "#" + "".join(ch * 2 for ch in color[1:])
-                row = {
-                    "id": cid,
-                    "name": name,
-                    "parent": parent,
-                    "color": color or None,
-                    "definition": definition,
-                    "codable": (c.get("isCodable") or "true").strip().lower() != "false",
-                }
-                if g:
-                    self.codes[g] = row
-                walk(c, cid)
+                label = (c.get("name") or "").strip()
+                _text, block = split_description(_child_text(c, "Description"), where=self.label)
+                if "::" in label and not block:
+                    label = [p.strip() for p in label.split("::") if p.strip()][-1]
+                j = i
+                while j < len(codes) and codes[j].name != label:
+                    j += 1
+                if j < len(codes):
+                    g = _norm_guid(c.get("guid"))
+                    if g:
+                        self.codes[g] = {"id": codes[j].id, "name": codes[j].name}
+                    i = j + 1
+                walk(c)
 
-        for cb in _children(root, "CodeBook"):
-            for codes in _children(cb, "Codes"):
-                walk(codes, None)
+        walk(codes_el)
 
     # sources ------------------------------------------------------------------------
     def resolve_member(self, path: str | None) -> str | None:
@@ -514,11 +478,6 @@ class _Reader:
         return cases, doc_case, turns
 
 
-def _split_code_description(desc: str) -> tuple[dict[str, Any], str]:
-    """Code descriptions are plain definitions; nothing else is encoded in them."""
-    return {}, desc.strip()
-
-
 def _source_description(desc: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read the qualcode YAML block of a source Description, or keep the text as is."""
     if not desc or not desc.strip():
@@ -581,9 +540,9 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
             msg = f"{arc.path}: {qde} has root element <{root.tag}>, not <Project>."
             raise RefiError(msg)
         r = _Reader(arc, strict)
+        project_name = root.get("name") or Path(path).stem
         r.read_users(root)
-        r.read_embedded_codebook(root)
-        r.read_codes(root)
+        r.read_codes(root, project_name)
         r.read_variables(root)
         docs_rows = r.read_sources(root)
         cases, doc_case, turn_spans = r.read_cases(root)
@@ -626,12 +585,14 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
             case_frame[col] = _typed_column(case_frame[col])
     corpus = Corpus(documents, cases=case_frame)
     codings = Codings.from_records(all_rows) if all_rows else Codings()
-    code_rows = list(r.codes.values())
-    codes = pd.DataFrame(code_rows, columns=["id", "name", "parent", "color", "definition", "codable"])
-    project_name = root.get("name") or Path(path).stem
+    codes = pd.DataFrame(
+        [{"id": c.id, "name": c.name, "parent": c.parent, "color": c.color, "definition": c.definition}
+         for c in (r.codebook.codes if r.codebook is not None else [])],
+        columns=["id", "name", "parent", "color", "definition"],
+    )
     return Project(
         corpus=corpus,
-        codebook=_make_codebook(code_rows, project_name, label, r.embedded),
+        codebook=r.codebook,
         codings=codings,
         users=sorted(set(r.users.values())),
         notes=notes,
@@ -659,34 +620,6 @@ def _typed_column(col: pd.Series) -> pd.Series:
     return col
 
 
-def _make_codebook(rows: list[dict[str, Any]], name: str, label: str, embedded: Any = None) -> Any:
-    if not rows:
-        return None
-    from .._codebook import Codebook, _raise, _validate
-
-    codes = []
-    for r in rows:
-        base: dict[str, Any] = {}
-        if embedded is not None and r["id"] in embedded:
-            # rules, examples, inclusion/exclusion... only qualcode knows; the REFI fields win
-            base = embedded[r["id"]].model_dump(mode="python")
-        base.update({"id": r["id"], "name": r["name"], "parent": r["parent"],
-                     "definition": r["definition"], "color": r["color"]})
-        codes.append({k: v for k, v in base.items() if v is not None})
-    meta_raw: dict[str, Any] = {"name": name or "imported"}
-    if embedded is not None:
-        meta_raw = embedded.metadata.model_dump(mode="python")
-    # Other tools do not require definitions on leaf codes: validate everything else.
-    meta, code_list, problems = _validate({**meta_raw, "codes": codes}, require_definitions=False)
-    try:
-        if problems or meta is None:
-            _raise(problems, label)
-    except CodebookError as exc:
-        msg = f"{label}: the project's codes do not form a valid codebook: {exc}"
-        raise RefiError(msg) from exc
-    return Codebook._make(meta, code_list, source=label)
-
-
 def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
     notes: list[Note] = []
     attached: dict[str, list[str]] = {}
@@ -704,8 +637,6 @@ def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
             scan(el, names[g])
     for ns in _children(root, "Notes"):
         for n in _children(ns, "Note"):
-            if n.get("name") == CODEBOOK_NOTE and r.embedded is not None:
-                continue
             g = _norm_guid(n.get("guid")) or ""
             text = _child_text(n, "PlainTextContent")
             if text is None:
@@ -728,6 +659,8 @@ def _read_sets(root: etree._Element, r: _Reader) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for ss in _children(root, "Sets"):
         for s in _children(ss, "Set"):
+            if "--- qualcode ---" in (_child_text(s, "Description") or ""):
+                continue  # the codebook metadata set (see qualcode._qdc)
             members = [names.get(_norm_guid(m.get("targetGUID")) or "", m.get("targetGUID") or "")
                        for m in s if isinstance(m.tag, str) and m.tag.startswith("Member")]
             out[s.get("name") or _norm_guid(s.get("guid")) or "set"] = members

@@ -40,15 +40,13 @@ NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1d1c2e-3b0a-5c57-9a4e-2f7f5d0c9b11")
 #: The user every export names as the creator of sources and cases.
 QUALCODE_USER = "qualcode"
-#: The note that carries qualcode's own codebook YAML (ids, rules, examples).
-CODEBOOK_NOTE = "qualcode codebook"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _Q = "{%s}" % NS
 
 
 def guid(*key: object) -> str:
-    """The deterministic GUID of an object identified by ``key`` (upper-case, 8-4-4-4-12)."""
-    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(k) for k in key))).upper()
+    """The deterministic GUID of an object identified by ``key`` (lower-case, 8-4-4-4-12)."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(k) for k in key)))
 
 
 @lru_cache(maxsize=2)
@@ -78,56 +76,28 @@ def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = Non
 
 
 # -- codebook -----------------------------------------------------------------------------
-def _code_description(code: Any) -> str | None:
-    parts = []
-    definition = getattr(code, "definition", None)
-    if definition:
-        parts.append(str(definition).strip())
-    return "\n\n".join(parts) if parts else None
-
-
 def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
-    """Append ``<CodeBook>`` to ``parent``; return code id -> GUID."""
-    codes = list(getattr(codebook, "codes", codebook))
-    by_parent: dict[str | None, list[Any]] = {}
-    ids = {c.id for c in codes}
-    for c in codes:
-        p = getattr(c, "parent", None)
-        by_parent.setdefault(p if p in ids else None, []).append(c)
-    guids: dict[str, str] = {}
+    """Append ``<CodeBook>`` (built by ``qualcode._qdc``) to ``parent``; return code id -> GUID."""
+    from .._qdc import code_guid, codes_to_xml
+
+    if not len(codebook):
+        return {}
     cb = _el(parent, "CodeBook")
-    codes_el = _el(cb, "Codes")
-
-    def add(into: etree._Element, code: Any) -> None:
-        g = guid("code", code.id)
-        guids[code.id] = g
-        color = getattr(code, "color", None)
-        el = _el(
-            into,
-            "Code",
-            {"guid": g, "name": str(code.name or code.id), "isCodable": "true", "color": _color(color)},
-        )
-        desc = _code_description(code)
-        if desc:
-            _el(el, "Description", text=desc)
-        for child in by_parent.get(code.id, []):
-            add(el, child)
-
-    for root_code in by_parent.get(None, []):
-        add(codes_el, root_code)
-    return guids
+    codes_to_xml(codebook, cb, NS)
+    return {c.id: code_guid(codebook.name, c.id) for c in codebook.codes}
 
 
-def _color(value: Any) -> str | None:
-    if not value:
-        return None
-    s = str(value).strip()
-    if not s.startswith("#"):
-        s = "#" + s
-    if len(s) in (4, 7) and all(ch in "0123456789abcdefABCDEF" for ch in s[1:]):
-        return s
-    log.warning("REFI export: colour %r is not #RGB or #RRGGBB; left out", value)
-    return None
+def _metadata_set(parent: etree._Element, codebook: Any) -> None:
+    """Append the ``<Set>`` that carries the codebook metadata (``qualcode._qdc``).
+
+    A project ``MemberCode`` is a ``CodeRef`` (``targetGUID``), not the codebook schema's
+    ``guid`` attribute, so the members are adapted.
+    """
+    from .._qdc import metadata_set_to_xml
+
+    set_el = metadata_set_to_xml(codebook, parent, NS)
+    for m in set_el.findall(_Q + "MemberCode"):
+        m.set("targetGUID", m.attrib.pop("guid"))
 
 
 # -- variables --------------------------------------------------------------------------
@@ -262,8 +232,6 @@ def project_xml(
     for c in sorted(set(coders) | {QUALCODE_USER}):
         user_guids[c] = guid("user", c)
         _el(users_el, "User", {"guid": user_guids[c], "name": c})
-    if not len(root.find(_Q + "CodeBook").find(_Q + "Codes")):
-        root.remove(root.find(_Q + "CodeBook"))
 
     # variables: case attributes
     cases = corpus.cases
@@ -356,23 +324,14 @@ def project_xml(
                     c_el = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guids[coder]})
                     _el(c_el, "CodeRef", {"targetGUID": code_guids[code]})
 
-    all_notes = dict(notes or {})
-    if CODEBOOK_NOTE in all_notes:
-        msg = f"the note title {CODEBOOK_NOTE!r} is reserved for the codebook qualcode stores."
-        raise ValueError(msg)
-    to_yaml = getattr(codebook, "to_yaml", None)
-    if callable(to_yaml):
-        all_notes[CODEBOOK_NOTE] = to_yaml()
-    if all_notes:
+    if notes:
         notes_el = _el(root, "Notes")
-        for title in sorted(all_notes):
+        for title in sorted(notes):
             n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me})
-            if title == CODEBOOK_NOTE:
-                _el(n, "Description", text="The qualcode codebook (code ids, rules, examples) as YAML; "
-                    "qualcode reads it back on import.")
-            _el(n, "PlainTextContent", text=str(all_notes[title]))
-            if title != CODEBOOK_NOTE:
-                _el(root, "NoteRef", {"targetGUID": guid("note", title)})
+            _el(n, "PlainTextContent", text=str(notes[title]))
+            _el(root, "NoteRef", {"targetGUID": guid("note", title)})
+    if code_guids:
+        _metadata_set(_el(root, "Sets"), codebook)
     # NoteRef must come last: move them after everything else
     for ref in root.findall(_Q + "NoteRef"):
         root.remove(ref)
@@ -423,10 +382,11 @@ def write_qdpx(
         >>> import tempfile, pathlib
         >>> from qualcode.testing import tiny_corpus
         >>> from qualcode.refi import write_qdpx, read_qdpx
-        >>> class Code:  # any codebook with .codes works; normally a qualcode Codebook
-        ...     id = name = "planning"; parent = None; definition = "Planning talk"; color = "#336699"
+        >>> from qualcode import Codebook
+        >>> cb = Codebook([{"id": "planning", "definition": "Planning talk", "color": "#336699"}],
+        ...               name="demo")
         >>> out = pathlib.Path(tempfile.mkdtemp()) / "p.qdpx"
-        >>> _ = write_qdpx(out, tiny_corpus(), [Code()])
+        >>> _ = write_qdpx(out, tiny_corpus(), cb)
         >>> read_qdpx(out).corpus["int_a"].text == tiny_corpus()["int_a"].text
         True
     """
