@@ -345,6 +345,8 @@ def _role_class(name: str, speakers: set[str]) -> str:
     cls = ROLE_WORDS.get(base)
     if cls is None and _NUMBERED.fullmatch(name):
         cls = ROLE_WORDS.get(re.sub(r"[ ]?\d+$", "", name).lower())
+    if cls == "p" and name.strip().upper() != "P":
+        cls = "other"  # P1, P02...: participants
     if cls == "p":
         bases = {label_base(s) for s in speakers}
         cls = "interviewer" if ({"n", "narasumber"} & bases) else "other"
