@@ -1,0 +1,365 @@
+"""Framework matrix (quotes per case × code) and within-case views (profile, timeline)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._model import UNITS, Corpus
+from ._common import (
+    check_cases,
+    check_corpus,
+    check_option,
+    code_order,
+    group_stats,
+    prepare,
+)
+from ._tables import _finish, _unit_of
+
+__all__ = ["case_profile", "case_timeline", "framework_matrix", "ranked_quotes"]
+
+
+def _texts(f: pd.DataFrame, corpus: Corpus) -> pd.Series:
+    """The covered text of each coding (from the corpus, the single source of truth)."""
+    docs = {d.doc_id: d.text for d in corpus.documents}
+    return pd.Series(
+        [docs[d][a:b] for d, a, b in zip(f["doc_id"], f["start"], f["end"], strict=True)],
+        index=f.index,
+        dtype="object",
+    )
+
+
+def ranked_quotes(f: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Order codings by representativeness inside each group of ``keys``.
+
+    Human codings first, then highest score, then position; one row per distinct span.
+    """
+    g = f.assign(
+        _human=(f["source"] == "human").astype(np.int8),
+        _score=f["score"].fillna(-np.inf),
+    )
+    g = g.sort_values(
+        keys + ["_human", "_score", "doc_id", "start", "end"],
+        ascending=[True] * len(keys) + [False, False, True, True, True],
+        kind="stable",
+    )
+    g = g.drop_duplicates(keys + ["doc_id", "start", "end"], keep="first")
+    return g.drop(columns=["_human", "_score"])
+
+
+def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> pd.Series:
+    text = _texts(sel, corpus).str.replace(r"\s+", " ", regex=True).str.strip()
+    long = text.str.len() > max_chars
+    text = text.where(~long, text.str.slice(0, max(max_chars - 1, 1)).str.rstrip() + "\u2026")
+    turn = sel["turn"].astype("int64")
+    where = sel["doc_id"].astype(str) + np.where(turn >= 0, " \u00b6" + (turn + 1).astype(str), "")
+    speaker = sel["speaker"].fillna("").astype(str)
+    where = where + np.where(speaker != "", ", " + speaker, "")
+    return "\u201c" + text + "\u201d [" + where + "]"
+
+
+def framework_matrix(
+    codings: Any,
+    corpus: Corpus,
+    *,
+    quotes: int = 3,
+    max_chars: int = 200,
+    codebook: Any = None,
+    aggregate: str = "none",
+    codes: Sequence[str] | None = None,
+    themes: bool = False,
+    sort_by: str | Sequence[str] | None = None,
+    coder: str | Iterable[str] | None = None,
+    source: str | Iterable[str] | None = None,
+    min_score: float | None = None,
+    role: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Framework Method matrix: cases × codes, each cell the case's most representative quotes.
+
+    Quotes are chosen human-coded first, then by highest score, then in text order; the
+    same span coded by two coders is shown once.  Each quote reads
+    ``“text” [doc_id ¶n, speaker]`` where ``n`` is the 1-based turn number (the ``turn``
+    column of ``Corpus.segments`` plus one); quotes are separated by newlines and cut to
+    ``max_chars`` characters with an ellipsis.
+
+    Args:
+        codings: the Codings table.
+        corpus: the Corpus.
+        quotes: at most this many quotes per cell.
+        max_chars: longest quote shown.
+        codebook, aggregate, codes, themes: as in :func:`case_by_code`.
+        sort_by: case attribute(s) to sort the rows by (up to four, as in NVivo).
+        coder, source, min_score, role: the common filters.
+
+    Returns:
+        DataFrame of strings, ``index.name == "case"``, ``columns.name == "code"``; a cell
+        with nothing coded is ``""`` (never NaN).
+
+    Raises:
+        ValueError: ``quotes < 1`` or an unknown ``sort_by`` attribute.
+    """
+    func = "framework_matrix"
+    corpus = check_corpus(func, corpus)
+    if int(quotes) < 1:
+        msg = f"The 'quotes' parameter of {func} must be an int >= 1. Got {quotes!r} instead."
+        raise ValueError(msg)
+    prep = prepare(
+        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
+        codebook=codebook, aggregate=aggregate, codes=codes,
+    )
+    cases = corpus.cases
+    cases.index = cases.index.astype(str)
+    if sort_by is not None:
+        keys = [sort_by] if isinstance(sort_by, str) else list(sort_by)
+        for k in keys:
+            check_option(func, "sort_by", k, [str(c) for c in cases.columns])
+        cases = cases.sort_values(keys, kind="stable")
+    rows = pd.Index(cases.index, name="case")
+    f = check_cases(func, prep, rows)
+    cols = pd.Index(code_order(f["code"].unique().tolist(), codebook, codes), name="code")
+    ranked = ranked_quotes(f, ["case_id", "code"])
+    sel = ranked.groupby(["case_id", "code"], sort=False).head(int(quotes))
+    if len(sel):
+        q = sel.assign(_q=_format_quotes(sel, corpus, int(max_chars)))
+        cellsr = q.groupby(["case_id", "code"], sort=False)["_q"].agg("\n".join)
+        m = cellsr.unstack("code").reindex(index=rows, columns=cols).fillna("")
+    else:
+        m = pd.DataFrame("", index=rows, columns=cols)
+    m = m.astype(object)
+    attrs = {
+        "kind": "framework_matrix",
+        "value": "quotes",
+        "quotes": int(quotes),
+        "coder": prep.coder,
+        "coders": prep.coders,
+        "unit": _unit_of(codings),
+        "aggregate": aggregate,
+        "filters": {"source": source, "min_score": min_score, "role": role},
+        "rows": "case_id",
+        "columns": "code",
+        "prepared": prep,
+    }
+    return _finish(m, index_name="case", columns_name="code", attrs=attrs, themes=themes,
+                   codebook=codebook, code_axis="columns", name="All")
+
+
+def case_profile(
+    codings: Any,
+    corpus: Corpus,
+    case_id: str,
+    *,
+    quotes: int = 3,
+    max_chars: int = 200,
+    codebook: Any = None,
+    aggregate: str = "none",
+    codes: Sequence[str] | None = None,
+    coder: str | Iterable[str] | None = None,
+    source: str | Iterable[str] | None = None,
+    min_score: float | None = None,
+    role: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Ideographic profile of one case: its codes ranked, with coverage, position and quotes.
+
+    Args:
+        codings: the Codings table.
+        corpus: the Corpus.
+        case_id: the case (a row of ``corpus.cases``).
+        quotes, max_chars: as in :func:`framework_matrix`.
+        codebook, aggregate, codes: as in :func:`case_by_code`.
+        coder, source, min_score, role: the common filters.
+
+    Returns:
+        One row per code present in the case (``index.name == "code"``), ranked by
+        ``n_segments`` then ``n_chars``, with columns ``n_segments, n_docs, n_chars,
+        coverage`` (of the case's characters), ``first``, ``last`` (relative position of the
+        earliest and latest coding start in its document, 0 = beginning, 1 = end),
+        ``n_cases`` and ``share_cases`` (how many corpus cases have the code: the link back
+        to the cross-case view) and ``quotes``.  ``attrs["case"]`` names the case.
+
+    Raises:
+        ValueError: ``case_id`` is not a case of the corpus.
+    """
+    func = "case_profile"
+    corpus = check_corpus(func, corpus)
+    all_cases = pd.Index(corpus.cases.index.astype(str))
+    if str(case_id) not in all_cases:
+        shown = ", ".join(repr(c) for c in all_cases[:20])
+        msg = f"The 'case_id' parameter of {func} must be a case of the corpus ({shown}...). Got {case_id!r} instead."
+        raise ValueError(msg)
+    prep = prepare(
+        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
+        codebook=codebook, aggregate=aggregate, codes=codes,
+    )
+    assert prep.tidx is not None
+    f_all = check_cases(func, prep, all_cases)
+    n_cases = f_all.groupby("code")["case_id"].nunique()
+    f = f_all[f_all["case_id"] == str(case_id)]
+    cols = ["n_segments", "n_docs", "n_chars", "coverage", "first", "last", "n_cases", "share_cases", "quotes"]
+    if f.empty:
+        out = pd.DataFrame(columns=cols, index=pd.Index([], name="code"))
+    else:
+        out = group_stats(f, ["code"], ["n_segments", "n_docs", "n_chars"], prep.tidx)
+        size = float(prep.tidx.case_chars.get(str(case_id), 0))
+        out["coverage"] = out["n_chars"] / size if size else np.nan
+        rel = f["start"] / f["doc_id"].map(prep.tidx.doc_len).clip(lower=1)
+        out["first"] = rel.groupby(f["code"]).min()
+        out["last"] = rel.groupby(f["code"]).max()
+        out["n_cases"] = n_cases.reindex(out.index).astype("int64")
+        out["share_cases"] = out["n_cases"] / len(all_cases)
+        ranked = ranked_quotes(f, ["code"])
+        sel = ranked.groupby("code", sort=False).head(int(quotes))
+        qs = sel.assign(_q=_format_quotes(sel, corpus, int(max_chars))).groupby("code")["_q"].agg("\n".join)
+        out["quotes"] = qs.reindex(out.index).fillna("")
+        out = out.reset_index().sort_values(["n_segments", "n_chars", "code"], ascending=[False, False, True], kind="stable")
+        out = out.set_index("code")[cols]
+    out.index.name = "code"
+    out.columns.name = "measure"
+    out.attrs = {
+        "kind": "case_profile",
+        "case": str(case_id),
+        "value": "profile",
+        "coder": prep.coder,
+        "coders": prep.coders,
+        "unit": _unit_of(codings),
+        "aggregate": aggregate,
+        "prepared": prep,
+    }
+    return out
+
+
+def _positions(corpus: Corpus, doc_id: str, unit: str) -> pd.DataFrame:
+    doc = corpus[doc_id]
+    if unit == "turn":
+        return pd.DataFrame(
+            {
+                "position": np.arange(len(doc.turns), dtype=np.int64),
+                "speaker": [t.speaker for t in doc.turns],
+                "role": [t.role for t in doc.turns],
+                "start": [t.start for t in doc.turns],
+                "end": [t.end for t in doc.turns],
+                "turn": np.arange(len(doc.turns), dtype=np.int64),
+            }
+        )
+    seg = corpus.segments(unit, attributes=False)
+    seg = seg[seg["doc_id"] == doc_id].sort_values("start").reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "position": np.arange(len(seg), dtype=np.int64),
+            "speaker": seg["speaker"].to_numpy(),
+            "role": seg["role"].to_numpy(),
+            "start": seg["start"].to_numpy(np.int64),
+            "end": seg["end"].to_numpy(np.int64),
+            "turn": seg["turn"].to_numpy(np.int64),
+        }
+    )
+
+
+def map_to_positions(f: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
+    """One row per (coding, position it overlaps).  A coding lying between positions
+    (in a speaker label) goes to the next position."""
+    if f.empty or pos.empty:
+        return f.iloc[0:0].assign(position=pd.Series(dtype="int64"))
+    ps = pos["start"].to_numpy(np.int64)
+    pe = pos["end"].to_numpy(np.int64)
+    s = f["start"].to_numpy(np.int64)
+    e = f["end"].to_numpy(np.int64)
+    first = np.searchsorted(pe, s, side="right")
+    last = np.searchsorted(ps, np.maximum(e, s + 1), side="left") - 1
+    last = np.maximum(last, first)
+    valid = first < len(ps)
+    first, last = first[valid], np.minimum(last[valid], len(ps) - 1)
+    ff = f[valid]
+    n = last - first + 1
+    rep = np.repeat(np.arange(len(ff)), n)
+    offs = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    out = ff.iloc[rep].copy()
+    out["position"] = np.repeat(first, n) + offs
+    return out
+
+
+def case_timeline(
+    codings: Any,
+    corpus: Corpus,
+    doc_id: str,
+    *,
+    unit: str = "turn",
+    value: str = "present",
+    wide: bool = True,
+    codebook: Any = None,
+    aggregate: str = "none",
+    codes: Sequence[str] | None = None,
+    coder: str | Iterable[str] | None = None,
+    source: str | Iterable[str] | None = None,
+    min_score: float | None = None,
+    role: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The sequence of codes through one document (MAXQDA Document Portrait / time-ordered matrix).
+
+    A coding marks every position (turn, paragraph or sentence) its span overlaps.
+
+    Args:
+        codings: the Codings table.
+        corpus: the Corpus.
+        doc_id: the document.
+        unit: ``turn`` (default), ``paragraph`` or ``sentence``.
+        value: ``present`` (0/1, default) or ``n_segments`` (codings touching the position).
+        wide: return codes × positions (default) or the long table.
+        codebook, aggregate, codes: as in :func:`case_by_code`.
+        coder, source, min_score, role: the common filters.
+
+    Returns:
+        Wide: ``index.name == "code"``, columns the positions 0..n-1 (``columns.name ==
+        unit``), 0 where a code is absent; ``attrs["positions"]`` lists each position's
+        ``speaker, role, start, end``.  Long: one row per (position, code) with a coding,
+        with ``position, speaker, role, start, end, code, n_segments, present``.
+
+    Raises:
+        ValueError: unknown ``unit`` or ``value``; KeyError: unknown ``doc_id``.
+    """
+    func = "case_timeline"
+    corpus = check_corpus(func, corpus)
+    check_option(func, "unit", unit, [u for u in UNITS if u != "window"])
+    check_option(func, "value", value, ("present", "n_segments"))
+    if doc_id not in corpus:
+        msg = f"case_timeline: no document {doc_id!r} in the corpus."
+        raise KeyError(msg)
+    prep = prepare(
+        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
+        codebook=codebook, aggregate=aggregate, codes=codes,
+    )
+    f = prep.frame[prep.frame["doc_id"] == doc_id]
+    pos = _positions(corpus, doc_id, unit)
+    mapped = map_to_positions(f, pos)
+    counts = mapped.groupby(["code", "position"]).size().rename("n_segments")
+    labels = code_order(f["code"].unique().tolist(), codebook, codes)
+    positions_attr = pos[["position", "speaker", "role", "start", "end"]].to_dict("records")
+    attrs = {
+        "kind": "case_timeline",
+        "doc_id": doc_id,
+        "unit": unit,
+        "value": value,
+        "coder": prep.coder,
+        "coders": prep.coders,
+        "aggregate": aggregate,
+        "positions": positions_attr,
+        "prepared": prep,
+    }
+    if not wide:
+        long = counts.reset_index().merge(pos, on="position", how="left")
+        long["present"] = (long["n_segments"] > 0).astype("int64")
+        long = long[["position", "speaker", "role", "start", "end", "code", "n_segments", "present"]]
+        long = long.sort_values(["position", "code"]).reset_index(drop=True)
+        long.attrs = attrs
+        return long
+    m = counts.unstack("position") if len(counts) else pd.DataFrame()
+    m = m.reindex(index=pd.Index(labels, name="code"), columns=pd.Index(pos["position"], name=unit)).fillna(0).astype("int64")
+    if value == "present":
+        m = (m > 0).astype("int64")
+    m.index.name = "code"
+    m.columns.name = unit
+    m.attrs = attrs
+    return m
+

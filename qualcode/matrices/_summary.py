@@ -1,0 +1,170 @@
+"""Cross-case (nomothetic) summary: prevalence, group presence, disconfirming cases, saturation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._model import Corpus
+from ._common import check_cases, check_corpus, code_order, prepare
+from ._tables import MISSING_GROUP, _unit_of
+
+__all__ = ["CrossCaseSummary", "cross_case_summary"]
+
+
+@dataclass
+class CrossCaseSummary:
+    """The result of :func:`cross_case_summary`; also usable as a dict of DataFrames.
+
+    Attributes:
+        codes: one row per code (``index.name == "code"``): ``n_cases``, ``share_cases``,
+            ``n_segments``, ``n_docs`` and, per case attribute ``a``, ``present_in_a`` and
+            ``absent_in_a`` (the groups with / without a case having the code, ``"; "``
+            separated).
+        disconfirming: one row per (code, case) where the code is held by at least
+            ``threshold`` of the cases but not by this case: ``code, case_id, n_cases,
+            share_cases`` plus the case's attributes.
+        saturation: one row per document in the given order: ``step`` (1-based),
+            ``doc_id``, ``n_new`` (codes not seen in earlier documents), ``new_codes``,
+            ``cumulative`` (distinct codes so far).
+        attrs: the options used (``coder``, ``threshold``, ``n_cases``...).
+    """
+
+    codes: pd.DataFrame
+    disconfirming: pd.DataFrame
+    saturation: pd.DataFrame
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        if key not in ("codes", "disconfirming", "saturation"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def keys(self) -> list[str]:
+        """The table names."""
+        return ["codes", "disconfirming", "saturation"]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def _repr_html_(self) -> str:
+        return "".join(f"<h4>{k}</h4>{self[k].head(20).to_html(border=0)}" for k in self.keys())
+
+
+def cross_case_summary(
+    codings: Any,
+    corpus: Corpus,
+    *,
+    order: Sequence[str] | None = None,
+    attributes: Sequence[str] | None = None,
+    cases: Sequence[str] | None = None,
+    threshold: float = 2 / 3,
+    codebook: Any = None,
+    aggregate: str = "none",
+    codes: Sequence[str] | None = None,
+    coder: str | Iterable[str] | None = None,
+    source: str | Iterable[str] | None = None,
+    min_score: float | None = None,
+    role: str | Iterable[str] | None = None,
+) -> CrossCaseSummary:
+    """Nomothetic overview of every code across cases.
+
+    Args:
+        codings: the Codings table.
+        corpus: the Corpus.
+        order: document order for the saturation curve (default: corpus order).  Documents
+            not listed are left out of the curve.
+        attributes: case attributes to report group presence for (default: all columns of
+            ``corpus.cases``).
+        cases: the cases to summarise (default: every corpus case; for focus groups you
+            may want only the participant cases).
+        threshold: share of cases from which a code counts as common, so that a case
+            lacking it is listed as disconfirming (default 2/3).
+        codebook, aggregate, codes: as in :func:`case_by_code`.
+        coder, source, min_score, role: the common filters.
+
+    Returns:
+        A :class:`CrossCaseSummary`.
+
+    Raises:
+        ValueError: an unknown attribute, case or document, or a threshold outside (0, 1].
+    """
+    func = "cross_case_summary"
+    corpus = check_corpus(func, corpus)
+    if not 0 < float(threshold) <= 1:
+        msg = f"The 'threshold' parameter of {func} must be a float in (0, 1]. Got {threshold!r} instead."
+        raise ValueError(msg)
+    table = corpus.cases
+    table.index = table.index.astype(str)
+    if cases is not None:
+        unknown = [c for c in cases if str(c) not in table.index]
+        if unknown:
+            msg = f"{func}: unknown case(s) {unknown[:10]}."
+            raise ValueError(msg)
+        table = table.loc[[str(c) for c in cases]]
+    attrs_used = [str(a) for a in table.columns] if attributes is None else list(attributes)
+    for a in attrs_used:
+        if a not in table.columns:
+            shown = "{" + ", ".join(repr(str(c)) for c in table.columns) + "}"
+            msg = f"The 'attributes' parameter of {func} must list columns among {shown}. Got {a!r} instead."
+            raise ValueError(msg)
+    prep = prepare(
+        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
+        codebook=codebook, aggregate=aggregate, codes=codes,
+    )
+    f_all = check_cases(func, prep, pd.Index(corpus.cases.index.astype(str)))
+    f = f_all[f_all["case_id"].isin(table.index)]
+    labels = code_order(f["code"].unique().tolist(), codebook, codes)
+    n_total = len(table)
+    pres = pd.crosstab(f["case_id"], f["code"]).reindex(index=table.index, columns=labels).fillna(0) > 0
+    out = pd.DataFrame(index=pd.Index(labels, name="code"))
+    out["n_cases"] = pres.sum(axis=0).astype("int64")
+    out["share_cases"] = out["n_cases"] / n_total if n_total else np.nan
+    out["n_segments"] = f.groupby("code").size().reindex(labels).fillna(0).astype("int64")
+    out["n_docs"] = f.groupby("code")["doc_id"].nunique().reindex(labels).fillna(0).astype("int64")
+    for a in attrs_used:
+        grp = table[a].astype("object").where(table[a].notna(), MISSING_GROUP).astype(str)
+        by_group = pres.groupby(grp).any()
+        groups = sorted(by_group.index, key=lambda x: (x == MISSING_GROUP, x))
+        by_group = by_group.reindex(groups)
+        out[f"present_in_{a}"] = ["; ".join(g for g in groups if by_group.at[g, c]) for c in labels]
+        out[f"absent_in_{a}"] = ["; ".join(g for g in groups if not by_group.at[g, c]) for c in labels]
+    out.columns.name = "measure"
+    out.attrs = {"kind": "cross_case_summary", "coder": prep.coder, "n_cases": n_total, "aggregate": aggregate}
+
+    common = out.index[out["share_cases"] >= float(threshold) - 1e-12] if n_total else []
+    rows = []
+    for c in common:
+        for case in pres.index[~pres[c]]:
+            rows.append({"code": c, "case_id": case, "n_cases": int(out.at[c, "n_cases"]), "share_cases": float(out.at[c, "share_cases"])})
+    dis = pd.DataFrame(rows, columns=["code", "case_id", "n_cases", "share_cases"])
+    if len(dis) and attrs_used:
+        dis = dis.join(table[attrs_used], on="case_id")
+    dis.attrs = {"threshold": float(threshold)}
+
+    doc_order = list(corpus.doc_ids) if order is None else [str(d) for d in order]
+    unknown_docs = [d for d in doc_order if d not in corpus]
+    if unknown_docs:
+        msg = f"{func}: unknown document(s) in 'order': {unknown_docs[:10]}."
+        raise ValueError(msg)
+    codes_by_doc = f_all.groupby("doc_id")["code"].agg(lambda s: sorted(set(s)))
+    seen: set[str] = set()
+    srows = []
+    for step, d in enumerate(doc_order, start=1):
+        here = codes_by_doc.get(d, [])
+        new = [c for c in here if c not in seen]
+        seen.update(new)
+        srows.append({"step": step, "doc_id": d, "n_new": len(new), "new_codes": "; ".join(new), "cumulative": len(seen)})
+    sat = pd.DataFrame(srows, columns=["step", "doc_id", "n_new", "new_codes", "cumulative"])
+    sat.attrs = {"order": doc_order}
+    return CrossCaseSummary(
+        codes=out,
+        disconfirming=dis,
+        saturation=sat,
+        attrs={"coder": prep.coder, "coders": prep.coders, "threshold": float(threshold), "n_cases": n_total,
+               "unit": _unit_of(codings), "aggregate": aggregate},
+    )
