@@ -369,7 +369,16 @@ def embed_texts(
         inverse[i] = j
     n_uniq = len(keys)
 
-    dim = getattr(embedder, "dim", None) or (cache.dim(model_id) if cache is not None else None)
+    dim = getattr(embedder, "dim", None) or None
+    if cache is not None:
+        cached_dim = cache.dim(model_id)
+        if dim and cached_dim and int(dim) != cached_dim:
+            msg = (
+                f"{model_id!r} declares {dim}-dimensional vectors but the cache holds "
+                f"{cached_dim}-dimensional ones for that model id; refusing to mix them."
+            )
+            raise EmbeddingError(msg)
+        dim = dim or cached_dim
     uniq: np.ndarray | None = None
     if dim:
         uniq = np.zeros((n_uniq, int(dim)), dtype=np.float32)
