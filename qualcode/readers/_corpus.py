@@ -259,7 +259,7 @@ def _walk(folder: Path, recursive: bool) -> Iterable[Path]:
 def _to_numeric(frame: pd.DataFrame) -> pd.DataFrame:
     for c in frame.columns:
         col = frame[c]
-        if col.dtype != object:
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
             continue
         vals = col.dropna()
         if vals.empty:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._model import KINDS, ROLES
 from ..errors import IngestError, IngestWarning
 from ._decode import decode_bytes, read_bytes
 
@@ -249,9 +250,18 @@ def read_sidecar(path: str | Path, *, encoding: str | None = None) -> Sidecar:
         raise IngestError(msg, path=path, line=1)
     rows: list[SidecarRow] = []
     for line, values in raw:
-        vals = {rename.get(k, k): (str(v) if rename.get(k) else v) for k, v in values.items()}
+        vals = {
+            rename.get(k, k): (str(v) if rename.get(k) and v is not None else v)
+            for k, v in values.items()
+        }
         if not vals.get("doc_id") and not vals.get("speaker"):
             msg = "the row has neither a doc_id nor a speaker"
             raise IngestError(msg, path=path, line=line)
+        for key, allowed in (("speaker_role", ROLES), ("kind", KINDS)):
+            if vals.get(key) is not None:
+                vals[key] = str(vals[key]).lower()
+                if vals[key] not in allowed:
+                    msg = f"{key} must be one of {allowed}. Got {vals[key]!r} instead."
+                    raise IngestError(msg, path=path, line=line)
         rows.append(SidecarRow(str(path), line, vals))
     return Sidecar(str(path), rows)
