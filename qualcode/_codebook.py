@@ -567,7 +567,7 @@ def _yaml(typ: str = "rt") -> Any:
     from ruamel.yaml import YAML
 
     y = YAML(typ=typ)
-    y.width = 100
+    y.width = 4096  # never re-wrap lines: saving must reproduce the file
     y.indent(mapping=2, sequence=4, offset=2)
     y.preserve_quotes = True
     y.allow_unicode = True
