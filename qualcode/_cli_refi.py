@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from collections import Counter
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 

@@ -15,7 +15,7 @@ import uuid
 import warnings
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import quoteattr, escape
+from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
@@ -267,6 +267,6 @@ def test_atlas_sample_with_its_text_files_restored_imports_codings(tmp_path):
     assert p.corpus["Mabel"].text == mabel + "\n"
     rows = p.codings.filter(doc_id="Mabel").to_frame()
     assert set(rows["code"]) == {"bacon_and_eggs", "cornflakes", "happiness"}
-    assert set(zip(rows["start"], rows["end"])) == {(0, 410)}
+    assert set(zip(rows["start"], rows["end"], strict=False)) == {(0, 410)}
     assert set(rows["text"]) == {coded}
     assert p.corpus["Mabel"].source.bom is True

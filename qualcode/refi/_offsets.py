@@ -34,13 +34,13 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Convention:
-    """How a tool counted selection positions.
+    r"""How a tool counted selection positions.
 
     Attributes:
         unit: ``"codepoint"`` (the spec) or ``"utf16"`` (UTF-16 code units: a character
             beyond the BMP, such as an emoji, takes two positions).
         bom: the byte-order mark at the start of the file takes one position.
-        newline_units: positions one line end takes (1 for ``\\n``, 2 for ``\\r\\n``).
+        newline_units: positions one line end takes (1 for ``\n``, 2 for ``\r\n``).
         end: ``"exclusive"`` (``endPosition`` is one past the last character, as in Python
             slices) or ``"inclusive"`` (it is the last character).
     """
@@ -107,15 +107,15 @@ class Detection:
 
 
 def normalise_newlines(text: str) -> str:
-    """Turn ``\\r\\n`` and lone ``\\r`` into ``\\n``."""
+    r"""Turn ``\r\n`` and lone ``\r`` into ``\n``."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class OffsetMap:
-    """Maps positions counted under one (unit, BOM, newline) reading onto text indices.
+    r"""Maps positions counted under one (unit, BOM, newline) reading onto text indices.
 
     Args:
-        text: the normalised text (``\\n`` line ends, no BOM).
+        text: the normalised text (``\n`` line ends, no BOM).
         unit: ``"codepoint"`` or ``"utf16"``.
         bom: whether a BOM position precedes the text.
         newline_units: positions per line end (1 or 2).
@@ -145,8 +145,11 @@ class OffsetMap:
         self._starts = starts
 
     def to_text(self, pos: int) -> int | None:
-        """The text index of position ``pos``, or None when it is outside the text or
-        falls inside a character (between the halves of a surrogate pair or of a CRLF)."""
+        """The text index of position ``pos``, or None when it cannot be mapped.
+
+        None means ``pos`` is outside the text or falls inside a character (between the
+        halves of a surrogate pair or of a CRLF).
+        """
         if pos < 0 or pos > self.n_units or not self._ok[pos]:
             return None
         return int(self._to_text[pos])
@@ -182,8 +185,10 @@ def _squash(s: str) -> str:
 
 
 def _text_match(name: str | None, text: str) -> float | None:
-    """Score how well a stored selection text agrees with ``text``; None when ``name``
-    carries no text to compare."""
+    """Score how well a stored selection text agrees with ``text``.
+
+    None means ``name`` carries no text to compare.
+    """
     if not name or not name.strip():
         return None
     want = _squash(name)
@@ -234,10 +239,10 @@ def detect_convention(
     has_bom: bool = False,
     file_newline_units: int = 1,
 ) -> Detection:
-    """Choose the reading of selection positions that fits the text best.
+    r"""Choose the reading of selection positions that fits the text best.
 
     Args:
-        text: the normalised text (``\\n`` line ends, no BOM) the selections refer to.
+        text: the normalised text (``\n`` line ends, no BOM) the selections refer to.
         selections: the selections of this source.
         has_bom: the stored file began with a byte-order mark (only then is a counted
             BOM tried).

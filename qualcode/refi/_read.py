@@ -28,7 +28,7 @@ from lxml import etree
 from .._codings import Codings
 from .._model import KINDS, Corpus, Document, SourceInfo, Turn
 from ..errors import IngestWarning, RefiError
-from ._offsets import Selection, detect_convention, map_selection, normalise_newlines, OffsetMap
+from ._offsets import OffsetMap, Selection, detect_convention, map_selection, normalise_newlines
 from ._safety import SafeArchive, parse_xml
 
 __all__ = ["Note", "Project", "read_qdpx"]
@@ -40,11 +40,11 @@ _TEXT_EXT = re.compile(r"\.(txt|docx?|rtf|pdf|odt|md|html?)$", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """A memo from the project's ``<Notes>``.
+    r"""A memo from the project's ``<Notes>``.
 
     Attributes:
         name: its title.
-        text: its text (``\\n`` line ends).
+        text: its text (``\n`` line ends).
         description: its ``Description``, if any.
         author: the name of the user who created it, if known.
         attached_to: names of the objects (codes, sources, project) it is attached to.
@@ -59,10 +59,10 @@ class Note:
 
 @dataclass(slots=True)
 class Project:
-    """What :func:`read_qdpx` found in a ``.qdpx`` archive.
+    r"""What :func:`read_qdpx` found in a ``.qdpx`` archive.
 
     Attributes:
-        corpus: the text sources as Documents (``\\n`` line ends, no BOM), with the case
+        corpus: the text sources as Documents (``\n`` line ends, no BOM), with the case
             table built from ``<Cases>`` and ``<Variables>``.
         codebook: the codes as a :class:`~qualcode.Codebook` (``None`` when the project has
             no codes).
@@ -374,7 +374,7 @@ class _Reader:
         conv = det.convention
         om = OffsetMap(text, conv.unit, conv.bom, conv.newline_units)
         rows: list[dict[str, Any]] = []
-        for sel_el, sel in zip(sels, stored):
+        for sel_el, sel in zip(sels, stored, strict=False):
             span = map_selection(om, conv, sel)
             sg = _norm_guid(sel_el.get("guid")) or ""
             if span is None:
@@ -507,13 +507,13 @@ def _build_turns(doc: Document, spans: list[tuple[int, int, str, str]], label: s
 
 
 def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
-    """Read a REFI-QDA project (.qdpx) into a corpus, codebook and codings.
+    r"""Read a REFI-QDA project (.qdpx) into a corpus, codebook and codings.
 
     The archive is checked before anything is read (see ``qualcode.refi._safety``); members
     are read in memory, never extracted.  For every text source the offset convention of its
     selections (code points or UTF-16 units, BOM counted or not, CRLF as one or two
     positions, end exclusive or inclusive) is detected and recorded in the document's
-    ``attributes["refi_offsets"]``; selections are mapped onto ``Document.text`` (``\\n``
+    ``attributes["refi_offsets"]``; selections are mapped onto ``Document.text`` (``\n``
     line ends, no BOM) exactly.
 
     Args:

@@ -1,7 +1,7 @@
-"""Export a corpus, codebook and codings as a REFI-QDA project (.qdpx).
+r"""Export a corpus, codebook and codings as a REFI-QDA project (.qdpx).
 
 The archive holds ``project.qde`` (namespace ``urn:QDA-XML:project:1.0``) and one UTF-8
-``sources/<guid>.txt`` per document (``Document.text`` exactly, no BOM, ``\\n`` line ends),
+``sources/<guid>.txt`` per document (``Document.text`` exactly, no BOM, ``\n`` line ends),
 so positions are code points and exact.  GUIDs are uuid5 values of stable keys and the zip
 has fixed timestamps and a fixed entry order, so two exports of the same project are
 byte-identical.
@@ -41,7 +41,7 @@ GUID_NAMESPACE = uuid.UUID("6f1d1c2e-3b0a-5c57-9a4e-2f7f5d0c9b11")
 #: The user every export names as the creator of sources and cases.
 QUALCODE_USER = "qualcode"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_Q = "{%s}" % NS
+_Q = f"{{{NS}}}"
 
 
 def guid(*key: object) -> str:
