@@ -1148,7 +1148,7 @@ class Codebook:
                 if old.get(f) != new.get(f):
                     rows.append({"code": c.id, "change": "changed", "field": f,
                                  "old": _show(old.get(f)), "new": _show(new.get(f))})
-        return pd.DataFrame(rows, columns=["code", "change", "field", "old", "new"])
+        return pd.DataFrame(rows, columns=["code", "change", "field", "old", "new"], dtype=object)
 
     # ------------------------------------------------------------------ output
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:

@@ -1,0 +1,172 @@
+"""Shipped codebooks, round trips (YAML, qdc, CSV/XLSX), diff, fingerprint, display."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lxml import etree
+
+from qualcode._codebook import Codebook
+from qualcode._qdc import CODEBOOK_NS, code_guid, validate_codebook_xml
+from qualcode.errors import CodebookError, UnsafeInputError
+
+ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data" / "codebooks"
+SHIPPED = {
+    "technocratic_planning.yaml": {"convergence", "discourse_space", "data_based_policy",
+                                   "elite_involvement", "logical_framework", "synchronization",
+                                   "fragile_technocracy"},
+    "ai_in_government.yaml": {"efficiency_gains", "policy_analytics", "service_delivery",
+                              "resistance_to_change", "technical_infrastructure",
+                              "data_quality_integration", "language_limitations",
+                              "accessibility_digital_divide", "privacy_regulation"},
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SHIPPED))
+def shipped(request):
+    return request.param, Codebook.load(ROOT / "codebooks" / request.param)
+
+
+def test_shipped_codebook_content(shipped):
+    name, cb = shipped
+    assert set(cb.leaves) == SHIPPED[name]
+    assert cb.languages == ["en", "id"] and cb.metadata.license == "CC-BY-4.0"
+    for leaf in cb.leaves:
+        c = cb[leaf]
+        assert cb.depth(leaf) == 1 and c.parent in cb.roots
+        assert len(c.definition) > 150 and c.inclusion and c.exclusion
+        assert len(c.examples["en"]) >= 4 and len(c.examples["id"]) >= 3
+        assert len(c.all_counterexamples()) >= 2
+        langs = {i.lang for i in c.rule_items() if i.kind == "keyword"}
+        assert {"en", "id"} <= langs
+    kinds = {i.kind for i in cb.rule_items()}
+    assert kinds == {"keyword", "pattern", "regex", "proximity"}
+    # examples of one code must not be repeated in another
+    seen = [t for c in cb for t in c.all_examples()]
+    assert len(seen) == len(set(seen))
+
+
+def test_yaml_round_trip_is_byte_identical_and_lossless(shipped, tmp_path):
+    name, cb = shipped
+    out = cb.save(tmp_path / name)
+    assert out.read_text(encoding="utf-8") == (ROOT / "codebooks" / name).read_text(encoding="utf-8")
+    again = Codebook.load(out)
+    assert again == cb and again.fingerprint == cb.fingerprint
+
+
+def test_canonical_save_of_built_codebook_round_trips(shipped, tmp_path):
+    _, cb = shipped
+    built = Codebook.from_dict(cb.to_dict())
+    text = built.to_yaml()
+    assert "#" not in text.split("\n")[0]
+    back = Codebook.loads(text)
+    assert back == cb and back.fingerprint == cb.fingerprint
+
+
+def test_qdc_round_trip_validates_and_keeps_every_field(shipped, tmp_path):
+    _, cb = shipped
+    p1, p2 = tmp_path / "a.qdc", tmp_path / "b.qdc"
+    cb.to_qdc(p1)
+    cb.to_qdc(p2)
+    assert p1.read_bytes() == p2.read_bytes()  # deterministic
+    root = etree.fromstring(p1.read_bytes())
+    assert root.tag == f"{{{CODEBOOK_NS}}}CodeBook" and validate_codebook_xml(root) == []
+    guids = [c.get("guid") for c in root.iter(f"{{{CODEBOOK_NS}}}Code")]
+    assert guids[0] == code_guid(cb.name, cb.ids[0]) and len(set(guids)) == len(cb)
+    back = Codebook.from_qdc(p1)
+    assert back == cb and back.fingerprint == cb.fingerprint
+    for code in cb:
+        assert back[code.id].rules == code.rules and back[code.id].examples == code.examples
+
+
+def test_fingerprint_ignores_comments_key_order_and_layout(tmp_path):
+    text = (DATA / "ok_minimal.yaml").read_text()
+    cb = Codebook.loads(text)
+    reordered = text.replace("# a comment that must survive saving\n", "").replace(
+        'name: minimal\nversion: "0.2"\n', 'version: "0.2"\nname: minimal   # moved\n')
+    assert Codebook.loads(reordered).fingerprint == cb.fingerprint
+    changed = text.replace("What a coder looks for.", "What a coder looks for!")
+    assert Codebook.loads(changed).fingerprint != cb.fingerprint
+    assert len(cb.fingerprint) == 16 and int(cb.fingerprint, 16) >= 0
+
+
+def test_save_keeps_comments(tmp_path):
+    cb = Codebook.load(DATA / "ok_minimal.yaml")
+    text = cb.save(tmp_path / "m.yaml").read_text()
+    assert "# a comment that must survive saving" in text and "# inline comment" in text
+
+
+def test_diff_on_modified_copy(tmp_path):
+    src = (ROOT / "codebooks" / "technocratic_planning.yaml").read_text(encoding="utf-8")
+    old = Codebook.loads(src)
+    modified = src.replace("version: 1.0.0", "version: 1.1.0").replace(
+        "          - nomenclature\n", "          - nomenclature\n          - program menu\n")
+    modified += ("  - id: musrenbang_participation\n    parent: institutions_and_actors\n"
+                 "    definition: Community participation in musrenbang.\n")
+    modified = modified.replace("    name: Logframe reasoning\n", "    name: Logical framework\n")
+    new = Codebook.loads(modified)
+    d = new.diff(old)
+    assert list(d.columns) == ["code", "change", "field", "old", "new"]
+    rows = {(r.code, r.change, r.field) for r in d.itertuples()}
+    assert ("<codebook>", "changed", "version") in rows
+    assert ("musrenbang_participation", "added", None) in rows
+    assert ("logical_framework", "changed", "name") in rows
+    assert ("convergence", "changed", "rules.keywords") in rows
+    assert len(d) == 4
+    back = old.diff(new)
+    assert ("musrenbang_participation", "removed", None) in {(r.code, r.change, r.field) for r in back.itertuples()}
+    assert old.diff(old).empty
+
+
+def test_hierarchy_frame_and_display():
+    cb = Codebook.load(ROOT / "codebooks" / "ai_in_government.yaml")
+    assert cb.children("benefits") == ["efficiency_gains", "policy_analytics", "service_delivery"]
+    assert cb.ancestors("privacy_regulation") == ["inclusion_and_governance"]
+    assert cb.descendants("implementation_challenges")[0] == "resistance_to_change"
+    df = cb.to_frame()
+    assert list(df.columns) == ["id", "name", "parent", "depth", "definition", "inclusion", "exclusion",
+                                "n_examples", "n_counterexamples", "n_rules", "languages"]
+    assert df.set_index("id").loc["efficiency_gains", "languages"] == "en, id"
+    assert (df["depth"] == 1).sum() == 9
+    bundle = cb._repr_mimebundle_()
+    assert "privacy_regulation" in bundle["text/plain"] and "<ul>" in bundle["text/html"]
+    assert "efficiency_gains (Efficiency gains)" in repr(cb)
+    with pytest.raises(KeyError, match="Did you mean 'efficiency_gains'"):
+        cb["efficiency_gain"]
+
+
+def test_lenient_qdc_variants():
+    cb = Codebook.from_qdc(DATA / "variant_colon_ns.qdc")
+    assert cb.ids == ["trust_in_data", "trust_in_data_2", "elite_involvement"]
+    assert cb["trust_in_data"].color == "#FF0000" and cb["trust_in_data_2"].parent == "trust_in_data"
+    assert Codebook.from_qdc(DATA / "variant_no_ns.qdc").ids == ["forums"]
+    proj = Codebook.from_qdc(DATA / "variant_project_ns.qdc")
+    assert proj["data_use"].definition == "Use of data in planning."
+    atlas = Codebook.from_qdc(DATA / "atlas_flat_names.qdc")
+    assert atlas.roots == ["planning", "actors"]
+    assert atlas.children("planning") == ["convergence", "synchronisation"]
+    assert atlas["elite"].definition == "Regional head and DPRD."
+    flat = Codebook.from_qdc(DATA / "atlas_flat_names.qdc", split_names=False)
+    assert flat.ids == ["planning_convergence", "planning_synchronisation", "actors_elite"]
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.qdc", "xxe.qdc"])
+def test_unsafe_xml_is_refused(name):
+    with pytest.raises(UnsafeInputError, match="DOCTYPE or ENTITY"):
+        Codebook.from_qdc(DATA / name)
+
+
+def test_csv_and_xlsx_import(tmp_path):
+    cb = Codebook.from_table(DATA / "flat_codebook.csv", languages=["en", "id"])
+    assert cb.ids == ["planning_process", "convergence", "data_based_policy"]
+    assert cb["convergence"].parent == "planning_process"
+    assert cb["convergence"].examples == {"en": ["We copy last year's list.", "The DAK menu decides"]}
+    assert cb["data_based_policy"].examples["en"] == ["Data arrive late.", "BPS and OPD data differ."]
+    df = pd.read_csv(DATA / "flat_codebook.csv", dtype=str, keep_default_na=False)
+    df = df.rename(columns={"code": "id"})
+    df.to_excel(tmp_path / "cb.xlsx", index=False)
+    assert Codebook.from_table(tmp_path / "cb.xlsx").ids == cb.ids
+    df.drop(columns=["id"]).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(CodebookError, match="missing column 'code' \\(or 'id'\\)"):
+        Codebook.from_table(tmp_path / "bad.csv")
