@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             msg = f"{src}: cannot import {suffix or 'a file without extension'!r}; use .qdc, .csv or .xlsx"
             raise CodebookError(msg, problems=[msg])
         out = cb.save(args.yaml, overwrite=args.force or not Path(args.yaml).exists())
-        missing = [c.id for c in cb.leaves if not cb[c].definition]
+        missing = [cid for cid in cb.leaves if not cb[cid].definition]
         print(f"wrote {out} ({len(cb)} codes)")
         if missing:
             print(f"note: {len(missing)} leaf code(s) have no definition yet "
