@@ -170,3 +170,12 @@ def test_csv_and_xlsx_import(tmp_path):
     df.drop(columns=["id"]).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(CodebookError, match="missing column 'code' \\(or 'id'\\)"):
         Codebook.from_table(tmp_path / "bad.csv")
+
+
+def test_readme_annotated_example_is_valid():
+    text = (ROOT / "codebooks" / "README.md").read_text(encoding="utf-8")
+    example = text.split("## A small annotated example")[1].split("```yaml\n")[1].split("```")[0]
+    cb = Codebook.loads(example)
+    assert cb.leaves == ["convergence"]
+    assert [i.id for i in cb["convergence"].rule_items()][-3:] == ["convergence.given", "convergence.re.all.1",
+                                                                 "convergence.prox.id.1"]
