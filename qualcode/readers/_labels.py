@@ -180,7 +180,7 @@ def _valid_name(name: str) -> bool:
 
 def _classify(text: str, start: int, end: int) -> _Line:
     stripped_end = end
-    while stripped_end > start and text[stripped_end - 1] in " \t\f\v":
+    while stripped_end > start and text[stripped_end - 1].isspace():
         stripped_end -= 1
     line = _Line(start, stripped_end, "text")
     if stripped_end == start or text[start:stripped_end].isspace():
@@ -290,7 +290,15 @@ def parse_lines(
     n_bullets = sum(ln.bullet for ln in content)
     n_label_lines = sum(1 for ln in content if ln.name and not ln.bullet)
     if notes is None:
-        notes = n_bullets * 2 > len(content) and n_label_lines * 2 < n_bullets and n_bullets >= 2
+        # most lines are bullets, and the bullets carry participant tags (or nothing else
+        # carries a label): a respondent's bulleted answer inside a turn is not notes
+        tagged = any(ln.bullet and (ln.name or _colonless_tag(text, ln, accepted)) for ln in content)
+        notes = (
+            n_bullets >= 2
+            and n_bullets * 2 > len(content)
+            and n_label_lines * 2 < n_bullets
+            and (tagged or n_label_lines == 0)
+        )
     labelled = bool(accepted) and any(ln.name for ln in content)
     turns: list[RawTurn] = []
     cur: RawTurn | None = None
