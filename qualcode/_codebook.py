@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pandas as pd
 from pydantic import (
@@ -1355,7 +1355,3 @@ def _show(v: Any) -> Any:
     if v is None or isinstance(v, str):
         return v
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-
-# typing helper kept for introspection by other modules
-RuleKind = Union[Literal["keyword"], Literal["pattern"], Literal["regex"], Literal["proximity"]]

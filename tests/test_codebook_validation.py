@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from qualcode._codebook import Code, Codebook, Rules
 from qualcode.errors import CodebookError
@@ -104,7 +105,7 @@ def test_duplicate_explicit_rule_ids_are_rejected():
 
 def test_models_are_frozen_and_forbid_extra():
     cb = Codebook.load(DATA / "ok_minimal.yaml")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         cb["leaf"].definition = "changed"
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Extra inputs"):
         Code.model_validate({"id": "a", "definitoin": "x"})
