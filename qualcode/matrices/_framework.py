@@ -51,14 +51,19 @@ def ranked_quotes(f: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> pd.Series:
-    text = _texts(sel, corpus).str.replace(r"\s+", " ", regex=True).str.strip()
-    long = text.str.len() > max_chars
-    text = text.where(~long, text.str.slice(0, max(max_chars - 1, 1)).str.rstrip() + "\u2026")
-    turn = sel["turn"].astype("int64")
-    where = sel["doc_id"].astype(str) + np.where(turn >= 0, " \u00b6" + (turn + 1).astype(str), "")
-    speaker = sel["speaker"].fillna("").astype(str)
-    where = where + np.where(speaker != "", ", " + speaker, "")
-    return "\u201c" + text + "\u201d [" + where + "]"
+    docs = {d.doc_id: d.text for d in corpus.documents}
+    out = []
+    cut = max(max_chars - 1, 1)
+    cols = [sel[c].to_numpy(dtype=object).tolist() for c in ("doc_id", "start", "end", "turn", "speaker")]
+    for d, a, b, turn, sp in zip(*cols, strict=True):
+        text = " ".join(docs[d][a:b].split())
+        if len(text) > max_chars:
+            text = text[:cut].rstrip() + "\u2026"
+        where = d if turn < 0 else f"{d} \u00b6{turn + 1}"
+        if isinstance(sp, str) and sp:
+            where = f"{where}, {sp}"
+        out.append(f"\u201c{text}\u201d [{where}]")
+    return pd.Series(out, index=sel.index, dtype="object")
 
 
 def framework_matrix(
@@ -123,8 +128,13 @@ def framework_matrix(
     ranked = ranked_quotes(f, ["case_id", "code"])
     sel = ranked.groupby(["case_id", "code"], sort=False).head(int(quotes))
     if len(sel):
-        q = sel.assign(_q=_format_quotes(sel, corpus, int(max_chars)))
-        cellsr = q.groupby(["case_id", "code"], sort=False)["_q"].agg("\n".join)
+        qs = _format_quotes(sel, corpus, int(max_chars)).tolist()
+        cells: dict[tuple[str, str], str] = {}
+        keys = zip(sel["case_id"].to_numpy(dtype=object).tolist(), sel["code"].to_numpy(dtype=object).tolist(), strict=True)
+        for key, qt in zip(keys, qs, strict=True):
+            prev = cells.get(key)
+            cells[key] = qt if prev is None else prev + "\n" + qt
+        cellsr = pd.Series(list(cells.values()), index=pd.MultiIndex.from_tuples(list(cells), names=["case_id", "code"]))
         m = cellsr.unstack("code").reindex(index=rows, columns=cols).fillna("")
     else:
         m = pd.DataFrame("", index=rows, columns=cols)
