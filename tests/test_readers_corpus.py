@@ -64,14 +64,14 @@ def test_readers_folder_reads_supported_files_and_skips_the_rest(folder):
         "no_labels",
         "notes_fgd",
         "styles",
-        "survey:1",
-        "survey:2",
-        "survey:4",
+        "survey:s01",
+        "survey:s02",
+        "survey:s04",
         "int_docx",
     ]
     assert corpus["int_docx"].turns[1].speaker == "Kepala Dinas"
     assert corpus.cases.loc["interview_labels", "agency"] == "Bappeda"
-    assert corpus.cases.loc["survey:1", "level"] == "province"
+    assert corpus.cases.loc["survey:s01", "level"] == "province"
     assert _hashes(folder) == before  # input files never modified
     formats = {d.source.format for d in corpus}
     assert formats == {"txt", "md", "docx", "vtt", "srt", "csv"}
@@ -134,7 +134,7 @@ def test_readers_progress_bar_and_arguments(folder, capsys):
     assert corpus["call"].language == "id" and corpus["call"].kind == "interview"
     assert corpus["fgd_desa"].language == "id"
     assert corpus["notes_fgd"].kind == "interview"  # kind= forbids notes detection
-    assert corpus["survey:1"].kind == "interview"
+    assert corpus["survey:s01"].kind == "interview"
 
 
 def test_readers_segments_are_consistent_for_the_whole_corpus(folder):

@@ -26,11 +26,14 @@ def test_readers_csv_rows_become_survey_documents():
     assert docs[2].turn_text(0) == "Pokir items come late.\nThey change the plan."
 
 
-def test_readers_csv_row_numbers_and_case_column():
+def test_readers_csv_detected_id_column_and_case_column():
     corpus = read_corpus(DATA / "survey.csv", case_column="agency")
-    assert corpus.doc_ids == ["survey:1", "survey:2", "survey:4"]
-    assert corpus["survey:1"].turns[0].speaker == "respondent"
-    assert corpus["survey:2"].case_id == "Dinas PU"
+    assert corpus.doc_ids == ["survey:s01", "survey:s02", "survey:s04"]  # respondent_id
+    assert corpus["survey:s01"].turns[0].speaker == "s01"
+    assert corpus["survey:s02"].case_id == "Dinas PU"
+    # per-row language guess: the Indonesian answer in an English table
+    assert corpus["survey:s02"].language == "id"
+    assert corpus["survey:s01"].language == "en"
     assert corpus.cases.loc["Dinas PU", "level"] == "city"
     seg = corpus.segments("turn")
     assert set(seg["level"]) == {"province", "city", "regency"}
@@ -86,3 +89,12 @@ def test_readers_malformed_xlsx(tmp_path):
         ok = tmp_path / "ok.csv"
         ok.write_text("text\nhello there\n", encoding="utf-8")
         assert read_document(ok).doc_id == "ok:1"
+
+
+def test_readers_csv_row_numbers_when_no_usable_id(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("id,answer\nx,First.\nx,Second.\n", encoding="utf-8")  # ids not unique
+    docs = read_documents(p)
+    assert [d.doc_id for d in docs] == ["r:1", "r:2"]
+    assert [d.turns[0].speaker for d in docs] == ["respondent", "respondent"]
+    assert docs[0].attributes == {"id": "x"}

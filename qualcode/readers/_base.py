@@ -50,8 +50,8 @@ class Parsed:
         labelled: speaker labels were found.
         kind_default: the reader's default kind (``survey`` for table rows).
         line: line of the file the document starts on (table rows).
-        language_hint: a language guessed by the reader (a whole table), used before
-            guessing from this document alone.
+        language_hint: a language guessed by the reader (a whole table), used when the
+            document alone has no function word of either language.
     """
 
     doc_id: str
@@ -138,11 +138,9 @@ def finalise(
         msg = f"kind must be one of {KINDS}. Got {the_kind!r} instead (document {p.doc_id!r})."
         raise IngestError(msg, path=src, line=where)
     lang = _clean(row.get("language")) or _clean(p.meta.get("language")) or language
-    if not lang and p.language_hint:
-        lang = p.language_hint
     if not lang:
         sample = " ".join(p.text[t.start : t.end] for t in p.turns[:200])
-        lang = guess_language(sample or p.text)
+        lang = guess_language(sample or p.text, default=p.language_hint or "en")
     lang = str(lang).strip().lower()
     case_id = str(_clean(row.get("case_id")) or _clean(p.meta.get("case_id")) or p.doc_id)
     roles = assign_roles(speakers, the_kind)

@@ -128,7 +128,8 @@ def read_documents(
         kind: kind for documents whose metadata does not name one (default: infer).
         encoding: force a text encoding (a byte-order mark still wins).
         text_column: table text column (default: ``text``, ``response``, ``answer``...).
-        id_column: table id column (default: row numbers).
+        id_column: table id column (default: a unique ``id``/``response_id``... column,
+            else row numbers).
         case_column: table case column (default: the doc id).
         attribute_columns: table columns kept as attributes (default: all others).
         pseudonyms: a name -> pseudonym dict, or a CSV/YAML mapping file.
@@ -307,7 +308,8 @@ def read_corpus(
         kind: kind of documents whose metadata does not name one (default: infer).
         text_column: table text column (default: first of ``text, response, answer,
             jawaban, content, transcript``).
-        id_column: table id column (default: row number).
+        id_column: table id column (default: a unique ``id``/``response_id``... column,
+            else the row number).
         case_column: table case column (default: the doc id).
         attribute_columns: table columns kept as attributes (default: all others).
         pseudonyms: name -> pseudonym dict or CSV (``name,pseudonym``) / YAML file; names

@@ -3,7 +3,8 @@
 A table is a document table only if it has a text column: ``text_column`` when given,
 else the first of ``text, response, answer, jawaban, content, transcript`` (case
 insensitive).  Each row with text becomes a document ``"{stem}:{id}"`` (``id`` from
-``id_column``, else the 1-based row number) of kind ``survey`` with one turn (speaker =
+``id_column``; else from a column named ``id``, ``response_id``, ``respondent_id``... when its
+values are unique and never empty; else the 1-based row number) of kind ``survey`` with one turn (speaker =
 the id value, or ``respondent``; role ``respondent``).  The other columns become
 document attributes and case attributes; the case is ``case_column``'s value or the
 doc id.
@@ -26,6 +27,8 @@ from ._sidecar import read_table_rows
 __all__ = ["TEXT_COLUMNS", "find_text_column", "parse_table"]
 
 TEXT_COLUMNS = ("text", "response", "answer", "jawaban", "content", "transcript")
+#: id columns used when ``id_column`` is not given (only if their values are unique)
+ID_COLUMNS = ("id", "response_id", "respondent_id", "respondent", "participant_id", "id_responden")
 
 
 def find_text_column(columns: Sequence[str], text_column: str | None) -> str | None:
@@ -36,6 +39,21 @@ def find_text_column(columns: Sequence[str], text_column: str | None) -> str | N
     for name in TEXT_COLUMNS:
         if name in lower:
             return lower[name]
+    return None
+
+
+def _detect_id_column(
+    columns: Sequence[str], rows: list[tuple[int, dict[str, Any]]], text_col: str
+) -> str | None:
+    """A column named like an id (``id``, ``response_id``...) with unique, non-empty values."""
+    lower = {c.strip().lower(): c for c in columns}
+    for name in ID_COLUMNS:
+        col = lower.get(name)
+        if col is None:
+            continue
+        values = [v.get(col) for _, v in rows if v.get(text_col) is not None]
+        if values and all(v is not None for v in values) and len(set(map(str, values))) == len(values):
+            return col
     return None
 
 
@@ -63,7 +81,8 @@ def parse_table(
     Args:
         path: a .csv or .xlsx file.
         text_column: the column holding the text (default: detect).
-        id_column: the column holding respondent ids (default: row numbers).
+        id_column: the column holding respondent ids (default: a unique ``id``/``response_id``/
+            ``respondent_id``... column, else row numbers).
         case_column: the column holding case ids (default: the doc id).
         attribute_columns: the columns to keep as attributes (default: all others).
         encoding: force a CSV text encoding.
@@ -83,6 +102,8 @@ def parse_table(
             raise IngestError(msg, path=path, line=1)
         return None
     id_col = _column(columns, id_column, "id column", path)
+    if id_col is None:
+        id_col = _detect_id_column(columns, rows, text_col)
     case_col = _column(columns, case_column, "case column", path)
     if attribute_columns is not None:
         for c in attribute_columns:
