@@ -74,12 +74,12 @@ def test_readers_docx_two_column_table(tmp_path, with_time):
     table = d.add_table(rows=0, cols=ncols)
     header = table.add_row().cells
     names = (["Time"] if with_time else []) + ["Speaker", "Text"]
-    for c, n in zip(header, names):
+    for c, n in zip(header, names, strict=True):
         c.text = n
     for t, s, x in rows:
         cells = table.add_row().cells
         vals = ([t] if with_time else []) + [s, x]
-        for c, v in zip(cells, vals):
+        for c, v in zip(cells, vals, strict=True):
             c.text = v
     path = tmp_path / "table.docx"
     d.save(path)

@@ -163,7 +163,7 @@ def read_documents(
 
 
 def read_document(path: PathLike, **kwargs: Any) -> Document:
-    """Read one transcript, notes file or caption file into a :class:`Document`.
+    r"""Read one transcript, notes file or caption file into a :class:`Document`.
 
     Takes the same keyword arguments as :func:`read_documents`.  A .csv/.xlsx table
     holds one document per row: use :func:`read_documents` or :func:`read_corpus` for
@@ -183,7 +183,7 @@ def read_document(path: PathLike, **kwargs: Any) -> Document:
     Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "int01.txt"
-        >>> _ = p.write_text("I: How are programs chosen?\\nR: From the ministry list.\\n")
+        >>> _ = p.write_text("I: How are programs chosen?\nR: From the ministry list.\n")
         >>> doc = read_document(p)
         >>> [(t.speaker, t.role) for t in doc.turns]
         [('I', 'interviewer'), ('R', 'respondent')]
@@ -288,7 +288,7 @@ def read_corpus(
     recursive: bool = True,
     progress: bool = False,
 ) -> Corpus:
-    """Read transcripts, notes, caption files and response tables into a :class:`Corpus`.
+    r"""Read transcripts, notes, caption files and response tables into a :class:`Corpus`.
 
     In a folder, ``.txt .md .docx .vtt .srt .csv .xlsx`` files are read in sorted order
     (sub-folders too unless ``recursive=False``).  Skipped: hidden files, files and
@@ -328,8 +328,8 @@ def read_corpus(
     Examples:
         >>> import tempfile, pathlib
         >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (d / "a.txt").write_text("I: Why?\\nR: Because the ministry says so.\\n")
-        >>> _ = (d / "cases.csv").write_text("doc_id,region\\na,north\\n")
+        >>> _ = (d / "a.txt").write_text("I: Why?\nR: Because the ministry says so.\n")
+        >>> _ = (d / "cases.csv").write_text("doc_id,region\na,north\n")
         >>> corpus = read_corpus(d)
         >>> corpus.cases.loc["a", "region"]
         'north'

@@ -26,10 +26,10 @@ _BAD_CONTROLS = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
 
 @dataclass(frozen=True)
 class Decoded:
-    """A decoded text file.
+    r"""A decoded text file.
 
     Attributes:
-        text: the text, BOM removed, line endings normalised to ``\\n``.
+        text: the text, BOM removed, line endings normalised to ``\n``.
         source: how the file was stored.
     """
 
@@ -54,7 +54,7 @@ def read_bytes(path: Path) -> bytes:
 
 
 def newline_style(text: str) -> str:
-    """The line-ending style of ``text``: ``\\n``, ``\\r\\n``, ``\\r`` or ``mixed``."""
+    r"""The line-ending style of ``text``: ``\n``, ``\r\n``, ``\r`` or ``mixed``."""
     crlf = text.count("\r\n")
     cr = text.count("\r") - crlf
     lf = text.count("\n") - crlf
@@ -65,7 +65,7 @@ def newline_style(text: str) -> str:
 
 
 def normalise_newlines(text: str) -> str:
-    """Replace ``\\r\\n`` and lone ``\\r`` by ``\\n``."""
+    r"""Replace ``\r\n`` and lone ``\r`` by ``\n``."""
     if "\r" not in text:
         return text
     return text.replace("\r\n", "\n").replace("\r", "\n")

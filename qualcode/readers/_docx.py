@@ -1,4 +1,4 @@
-"""Word transcripts (``.docx``, python-docx).
+r"""Word transcripts (``.docx``, python-docx).
 
 Three layouts are understood, mixed freely in one file:
 
@@ -8,7 +8,7 @@ Three layouts are understood, mixed freely in one file:
 * tables with a speaker column and a text column, and optionally a timestamp column
   (the layout transcription services export); a header row is detected and skipped.
 
-``Document.text`` is the paragraphs and table rows joined by ``\\n``, table rows written as
+``Document.text`` is the paragraphs and table rows joined by ``\n``, table rows written as
 ``Speaker: text``; turns point at the text part.  Headings are outside every turn.
 """
 

@@ -252,10 +252,10 @@ def parse_lines(
     forced: dict[int, Forced] | None = None,
     notes: bool | None = None,
 ) -> ParseResult:
-    """Find speaker turns in ``text[body_start:]``.
+    r"""Find speaker turns in ``text[body_start:]``.
 
     Args:
-        text: the whole document text (``\\n`` line endings).
+        text: the whole document text (``\n`` line endings).
         body_start: offset where the body starts (after front matter).
         forced: labels fixed by the reader, keyed by line index (0 = the line at
             ``body_start``); a ``Forced(name=None)`` line is a heading.
@@ -339,7 +339,7 @@ def parse_lines(
         start = ln.content if ln.content < ln.end else ln.start
         cur = RawTurn("notes" if notes else "unknown", start, ln.end, ln.time)
     close()
-    for a, b in zip(turns, turns[1:]):
+    for a, b in zip(turns, turns[1:], strict=False):
         if a.time_start is not None and a.time_end is None and b.time_start is not None:
             a.time_end = b.time_start
     speakers = list(dict.fromkeys(t.speaker for t in turns))

@@ -222,7 +222,7 @@ class Sidecar:
 
 
 def read_sidecar(path: str | Path, *, encoding: str | None = None) -> Sidecar:
-    """Read a case sidecar (``cases.csv`` or ``cases.xlsx``).
+    r"""Read a case sidecar (``cases.csv`` or ``cases.xlsx``).
 
     Args:
         path: the sidecar file.
@@ -238,7 +238,7 @@ def read_sidecar(path: str | Path, *, encoding: str | None = None) -> Sidecar:
     Examples:
         >>> import tempfile, pathlib
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "cases.csv"
-        >>> _ = p.write_text("doc_id,case_id,region\\nint01,bappeda_a,north\\n")
+        >>> _ = p.write_text("doc_id,case_id,region\nint01,bappeda_a,north\n")
         >>> read_sidecar(p).doc_row("int01").case_id
         'bappeda_a'
     """

@@ -110,9 +110,9 @@ def document_from_text(
     kind: str | None = None,
     fmt: str = "txt",
 ) -> Document:
-    """Parse a transcript held in a string, exactly as a ``.txt``/``.md`` file would be.
+    r"""Parse a transcript held in a string, exactly as a ``.txt``/``.md`` file would be.
 
-    Line endings are normalised to ``\\n`` first (the original style is recorded).
+    Line endings are normalised to ``\n`` first (the original style is recorded).
 
     Args:
         text: the transcript text.
@@ -128,11 +128,11 @@ def document_from_text(
         IngestError: invalid front matter or metadata.
 
     Examples:
-        >>> doc = document_from_text("I: Why?\\r\\nR: Because.\\r\\n")
+        >>> doc = document_from_text("I: Why?\r\nR: Because.\r\n")
         >>> [doc.turn_text(i) for i in range(len(doc.turns))]
         ['Why?', 'Because.']
         >>> doc.source.newline
-        '\\r\\n'
+        '\r\n'
     """
     import hashlib
 
