@@ -380,5 +380,6 @@ class Corpus:
 
     def subset(self, doc_ids: Iterable[str]) -> Corpus:
         """A new Corpus with only the given documents (same case table)."""
-        ids = list(doc_ids)
-        return Corpus([self[i] for i in ids], cases=self._cases)
+        docs = [self[i] for i in doc_ids]
+        needed = {d.case_id for d in docs} | {t.case_id for d in docs for t in d.turns if t.case_id}
+        return Corpus(docs, cases=self._cases[self._cases.index.isin(needed)])

@@ -14,7 +14,8 @@ __all__ = ["attribute_bars", "cooccurrence_heatmap", "heatmap", "saturation_curv
 
 def _short(label: Any, width: int = 18, max_lines: int = 2) -> str:
     s = " / ".join(map(str, label)) if isinstance(label, tuple) else str(label)
-    lines = textwrap.wrap(s, width) or [""]
+    # break long ids at underscores rather than inside words
+    lines = [ln.replace("_ ", "_") for ln in textwrap.wrap(s.replace("_", "_ "), width)] or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: width - 1] + "\u2026"
@@ -101,7 +102,7 @@ def attribute_bars(matrix: pd.DataFrame, *, width: float = 9.0, title: str | Non
     ax.set_xticks(x, [_short(r) for r in m.index], rotation=45, ha="right", fontsize=8)
     ax.set_xlabel(str(m.index.name or "code"))
     ax.set_ylabel(str(m.attrs.get("value", "value")))
-    ax.legend(title=str(m.columns.name or ""), fontsize=8)
+    ax.legend(title=str(m.columns.name or ""), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title or f"{m.attrs.get('value', '')} by {m.columns.name}")
     return fig
 

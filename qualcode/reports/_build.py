@@ -41,7 +41,7 @@ def build_matrices(
     from .. import matrices
 
     sheets: dict[str, pd.DataFrame] = {}
-    kw = {"codebook": codebook}
+    kw = {"codebook": codebook, "aggregate": "children"}
     sheets["case x code (segments)"] = matrices.case_by_code(
         codings, corpus, value="n_segments", margins=True, **kw
     )
@@ -147,7 +147,7 @@ def build_report(
         codings = _with_text(codings, corpus)
     sheets = build_matrices(codings, corpus, codebook)
     summary = matrices.cross_case_summary(codings, corpus, codebook=codebook)
-    per_code = summary.per_code if hasattr(summary, "per_code") else summary["per_code"]
+    per_code = summary.codes
     figures = _figures(sheets, summary, figures_dir) if figures_dir is not None else []
 
     n_cases_total = len(corpus.cases)

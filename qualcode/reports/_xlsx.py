@@ -78,16 +78,17 @@ def write_xlsx(
                     cell.fill = header_fill
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
                 for j, col in enumerate(flat.columns, start=1):
-                    values = flat[col].astype(str).tolist()
+                    series = flat.iloc[:, j - 1]
+                    values = series.astype(str).tolist()
                     longest = max([len(str(col))] + [len(v) for v in values[:500]])
-                    is_text = flat[col].dtype == object and longest > _MAX_WIDTH
+                    is_text = series.dtype == object and longest > _MAX_WIDTH
                     width = _QUOTE_WIDTH if is_text else min(max(8, longest + 2), _MAX_WIDTH)
                     ws.column_dimensions[get_column_letter(j)].width = width
                     if is_text:
                         for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                             for cell in row:
                                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-                    elif flat[col].dtype.kind == "f":
+                    elif series.dtype.kind == "f":
                         for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                             for cell in row:
                                 cell.number_format = "0.000"
