@@ -102,6 +102,14 @@ class TextIndex:
     case_doc_words: pd.Series
     doc_case: dict[str, str]
     doc_len: dict[str, int]
+    doc_index: pd.Index | None = None  # doc_ids as an Index, for vectorised lookups
+
+    def doc_base(self, doc_ids: Any) -> np.ndarray:
+        """Global offset of each document's first character (ids must be known)."""
+        if self.doc_index is None:
+            self.doc_index = pd.Index(self.doc_ids)
+        pos = self.doc_index.get_indexer(np.asarray(doc_ids, dtype=object))
+        return self.base_arr[pos]
 
     def words(self, gstart: np.ndarray, gend: np.ndarray) -> np.ndarray:
         """Number of whitespace-separated words in each global span (``str.split`` semantics)."""
@@ -114,14 +122,25 @@ class TextIndex:
         return out
 
 
-_INDEX_CACHE: weakref.WeakKeyDictionary[Corpus, tuple[str, TextIndex]] = weakref.WeakKeyDictionary()
+_INDEX_CACHE: weakref.WeakKeyDictionary[Corpus, tuple[tuple[Any, ...], TextIndex]] = weakref.WeakKeyDictionary()
+
+
+def _cache_key(corpus: Corpus) -> tuple[Any, ...]:
+    """What the text index depends on: the (frozen) Document objects and the case ids.
+
+    Documents are immutable, so comparing them by identity is enough and much cheaper
+    than hashing every text (``corpus.fingerprint``) on each matrix call.
+    """
+    return (tuple(corpus.documents), tuple(corpus.cases.index.astype(str)))
 
 
 def text_index(corpus: Corpus) -> TextIndex:
     """Build (or fetch from cache) the text index of ``corpus``."""
-    key = corpus.fingerprint
+    key = _cache_key(corpus)
     hit = _INDEX_CACHE.get(corpus)
-    if hit is not None and hit[0] == key:
+    if hit is not None and len(hit[0][0]) == len(key[0]) and all(
+        a is b for a, b in zip(hit[0][0], key[0], strict=True)
+    ) and hit[0][1] == key[1]:
         return hit[1]
     docs = corpus.documents
     doc_ids = [d.doc_id for d in docs]
@@ -203,6 +222,15 @@ def text_index(corpus: Corpus) -> TextIndex:
 # ----------------------------------------------------------------------------------
 # interval unions
 # ----------------------------------------------------------------------------------
+def unique_inverse(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for object arrays, hash-based (much faster).
+
+    Returns the sorted distinct values and, for each input, the position of its value.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return np.asarray(uniques, dtype=object), codes.astype(np.int64)
+
+
 def union_spans(group: np.ndarray, gstart: np.ndarray, gend: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge overlapping (or touching) spans within each group.
 
@@ -255,12 +283,12 @@ def _consensus(f: pd.DataFrame, coders: list[str], tidx: TextIndex | None) -> pd
     if f.empty or not coders:
         return f.iloc[0:0]
     n = len(coders)
-    docs_u, doc_codes = np.unique(f["doc_id"].to_numpy(), return_inverse=True)
+    docs_u, doc_codes = unique_inverse(f["doc_id"].to_numpy())
     lens = f.groupby("doc_id")["end"].max().reindex(docs_u).to_numpy().astype(np.int64) + 1
     bases = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    codes_u, code_codes = np.unique(f["code"].to_numpy(), return_inverse=True)
-    coder_map = {c: i for i, c in enumerate(coders)}
-    coder_codes = f["coder"].map(coder_map).to_numpy()
+    codes_u, code_codes = unique_inverse(f["code"].to_numpy())
+    coder_map = dict.fromkeys(coders)
+    coder_codes = pd.Index(list(coder_map)).get_indexer(f["coder"].to_numpy(dtype=object))
     gs = bases[doc_codes] + f["start"].to_numpy()
     ge = bases[doc_codes] + f["end"].to_numpy()
     grp = code_codes * n + coder_codes
@@ -440,7 +468,7 @@ def prepare(
             msg = f"{func}: {int((~known).sum())} coding(s) refer to documents not in the corpus and were left out: {bad[:10]}"
             warnings.warn(msg, MatrixWarning, stacklevel=3)
             f = f[known]
-        base = f["doc_id"].map(tidx.base).to_numpy(dtype=np.int64)
+        base = tidx.doc_base(f["doc_id"].to_numpy(dtype=object))
         f = f.assign(gstart=base + f["start"].to_numpy(), gend=base + f["end"].to_numpy())
         pos = _turn_lookup(tidx, f["gstart"].to_numpy())
         t = tidx.turns
@@ -461,7 +489,7 @@ def prepare(
     if coder_rule == "consensus":
         f = _consensus(f, coders_present, tidx)
         if tidx is not None and len(f):
-            base = f["doc_id"].map(tidx.base).to_numpy(dtype=np.int64)
+            base = tidx.doc_base(f["doc_id"].to_numpy(dtype=object))
             f = f.assign(gstart=base + f["start"].to_numpy(), gend=base + f["end"].to_numpy())
             pos = _turn_lookup(tidx, f["gstart"].to_numpy())
             t = tidx.turns

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._model import Corpus
-from ._common import check_option, code_order, prepare, union_spans
+from ._common import check_option, code_order, prepare, union_spans, unique_inverse
 
 __all__ = ["cooccurrence", "pairs_sorted"]
 
@@ -21,7 +21,7 @@ def global_offsets(f: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Global (corpus-wide) offsets: from the corpus index, or built from the codings."""
     if "gstart" in f.columns:
         return f["gstart"].to_numpy(np.int64), f["gend"].to_numpy(np.int64)
-    docs_u, inv = np.unique(f["doc_id"].to_numpy(), return_inverse=True)
+    docs_u, inv = unique_inverse(f["doc_id"].to_numpy())
     lens = f.groupby("doc_id")["end"].max().reindex(docs_u).to_numpy(np.int64) + 1
     bases = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
     return bases[inv] + f["start"].to_numpy(np.int64), bases[inv] + f["end"].to_numpy(np.int64)
@@ -146,22 +146,22 @@ def cooccurrence(
     k = len(labels)
     cmap = {c: i for i, c in enumerate(labels)}
     f = f[f["code"].isin(cmap)]
-    cc = f["code"].map(cmap).to_numpy(np.int64)
+    cc = pd.Index(labels).get_indexer(f["code"].to_numpy(dtype=object)).astype(np.int64)
     if level == "document":
-        docs, dinv = np.unique(f["doc_id"].to_numpy(), return_inverse=True)
+        docs, dinv = unique_inverse(f["doc_id"].to_numpy())
         pres = np.zeros((len(docs), k), dtype=np.int64)
         pres[dinv, cc] = 1
         n12 = pres.T @ pres
         freq = np.diag(n12).copy()
     else:
         freq = np.bincount(cc, minlength=k).astype(np.int64)
-        _, coder_g = np.unique(f["coder"].to_numpy(), return_inverse=True)
+        _, coder_g = unique_inverse(f["coder"].to_numpy())
         if level == "segment":
             gs, ge = global_offsets(f)
             i, j = pairs_sorted(coder_g, gs, ge)
         else:
             ok = f["turn"].to_numpy() >= 0
-            docs, dinv = np.unique(f["doc_id"].to_numpy(), return_inverse=True)
+            docs, dinv = unique_inverse(f["doc_id"].to_numpy())
             grp = (coder_g * max(len(docs), 1) + dinv)[ok]
             turn = f["turn"].to_numpy(np.int64)[ok]
             idx = np.flatnonzero(ok)

@@ -19,17 +19,81 @@ from ._common import (
 )
 from ._tables import _finish, _unit_of
 
-__all__ = ["case_profile", "case_timeline", "framework_matrix", "ranked_quotes"]
+__all__ = ["case_profile", "case_timeline", "framework_matrix", "ranked_quotes", "top_quotes"]
 
 
-def _texts(f: pd.DataFrame, corpus: Corpus) -> pd.Series:
-    """The covered text of each coding (from the corpus, the single source of truth)."""
-    docs = {d.doc_id: d.text for d in corpus.documents}
-    return pd.Series(
-        [docs[d][a:b] for d, a, b in zip(f["doc_id"], f["start"], f["end"], strict=True)],
-        index=f.index,
-        dtype="object",
-    )
+def _codes(values: np.ndarray) -> np.ndarray:
+    """Integer codes of ``values`` that sort like the values themselves."""
+    return pd.factorize(values, sort=True)[0].astype(np.int64)
+
+
+def _pack(parts: list[tuple[np.ndarray, int]]) -> np.ndarray | None:
+    """Mixed-radix packing of non-negative integer keys into one int64 (None if it may overflow)."""
+    total = 1
+    out = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for values, radix in parts:
+        total *= max(int(radix), 1)
+        if total >= 2**62:
+            return None
+        out = out * max(int(radix), 1) + values
+    return out
+
+
+def top_quotes(f: pd.DataFrame, keys: list[str], k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the most representative distinct spans of each group of ``keys``.
+
+    Within a group, codings are ordered human-coded first, then by highest score (NaN
+    last), then by ``doc_id``, ``start`` and ``end``; the same span (document, start, end)
+    is kept once (its best-ranked coding).  Everything is done on integer arrays (one
+    ``np.lexsort``), never per group.
+
+    Args:
+        f: prepared codings.
+        keys: grouping columns (groups come out in ascending order of their values).
+        k: keep at most this many spans per group (None: all).
+
+    Returns:
+        ``(positions, rank)``: row positions in ``f`` ordered by group then rank, and the
+        0-based rank of each within its group.
+    """
+    n = len(f)
+    if n == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e
+    group = np.zeros(n, dtype=np.int64)
+    for col in keys:
+        c = _codes(f[col].to_numpy(dtype=object))
+        group = group * (int(c.max()) + 1) + c
+    not_human = (f["source"].to_numpy(dtype=object) != "human").astype(np.int64)
+    score = f["score"].to_numpy(dtype=np.float64, na_value=np.nan)
+    neg = np.where(np.isnan(score), np.inf, -score)
+    doc = _codes(f["doc_id"].to_numpy(dtype=object))
+    start = f["start"].to_numpy(dtype=np.int64)
+    end = f["end"].to_numpy(dtype=np.int64)
+    # Sort keys packed into as few int64 columns as fit (mixed radix), else kept apart.
+    size = int(max(int(end.max()), int(start.max()), 0)) + 1
+    primary = _pack([(group, int(group.max()) + 1), (not_human, 2)])
+    span = _pack([(doc, int(doc.max()) + 1), (start, size), (end, size)])
+    sort_keys: list[np.ndarray] = [span] if span is not None else [end, start, doc]
+    sort_keys.append(neg)
+    sort_keys.extend([primary] if primary is not None else [not_human, group])
+    order = np.lexsort(tuple(sort_keys))
+    # one row per (group, span): the first in rank order (hash-based, no second sort)
+    ident = {"g": group[order]}
+    if span is not None:
+        ident["s"] = span[order]
+    else:
+        ident.update(d=doc[order], a=start[order], b=end[order])
+    pos = order[~pd.DataFrame(ident, copy=False).duplicated(keep="first").to_numpy()]
+    gk = group[pos]
+    new = np.ones(len(pos), dtype=bool)
+    new[1:] = gk[1:] != gk[:-1]
+    starts = np.flatnonzero(new)
+    rank = np.arange(len(pos)) - np.repeat(starts, np.diff(np.append(starts, len(pos))))
+    if k is not None:
+        sel = rank < int(k)
+        pos, rank = pos[sel], rank[sel]
+    return pos, rank
 
 
 def ranked_quotes(f: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -37,33 +101,42 @@ def ranked_quotes(f: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
     Human codings first, then highest score, then position; one row per distinct span.
     """
-    g = f.assign(
-        _human=(f["source"] == "human").astype(np.int8),
-        _score=f["score"].fillna(-np.inf),
-    )
-    g = g.sort_values(
-        keys + ["_human", "_score", "doc_id", "start", "end"],
-        ascending=[True] * len(keys) + [False, False, True, True, True],
-        kind="stable",
-    )
-    g = g.drop_duplicates(keys + ["doc_id", "start", "end"], keep="first")
-    return g.drop(columns=["_human", "_score"])
+    pos, _ = top_quotes(f, keys)
+    return f.iloc[pos]
 
 
-def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> pd.Series:
+def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> list[str]:
+    """``“text” [doc_id ¶n, speaker]`` for each row (whitespace collapsed, cut to ``max_chars``)."""
     docs = {d.doc_id: d.text for d in corpus.documents}
-    out = []
     cut = max(max_chars - 1, 1)
-    cols = [sel[c].to_numpy(dtype=object).tolist() for c in ("doc_id", "start", "end", "turn", "speaker")]
-    for d, a, b, turn, sp in zip(*cols, strict=True):
-        text = " ".join(docs[d][a:b].split())
-        if len(text) > max_chars:
-            text = text[:cut].rstrip() + "\u2026"
-        where = d if turn < 0 else f"{d} \u00b6{turn + 1}"
+    cols = [sel[c].to_numpy(dtype=object).tolist() for c in ("doc_id", "start", "end")]
+    texts = []
+    for d, a, b in zip(*cols, strict=True):
+        t = " ".join(docs[d][a:b].split())
+        texts.append(t if len(t) <= max_chars else t[:cut].rstrip() + "\u2026")
+    # locations repeat a lot: format each distinct (doc, turn, speaker) once
+    doc_c, doc_u = pd.factorize(sel["doc_id"].to_numpy(dtype=object))
+    sp_c, sp_u = pd.factorize(sel["speaker"].to_numpy(dtype=object))  # missing -> -1
+    turn = sel["turn"].to_numpy(dtype=np.int64)
+    t_size = int(turn.max()) + 2 if len(turn) else 1
+    key = (doc_c.astype(np.int64) * t_size + turn + 1) * (len(sp_u) + 1) + sp_c + 1
+    _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    labels = []
+    for i in first.tolist():
+        d, turn_i, sp = doc_u[doc_c[i]], int(turn[i]), (sp_u[sp_c[i]] if sp_c[i] >= 0 else None)
+        where = d if turn_i < 0 else f"{d} \u00b6{turn_i + 1}"
         if isinstance(sp, str) and sp:
             where = f"{where}, {sp}"
-        out.append(f"\u201c{text}\u201d [{where}]")
-    return pd.Series(out, index=sel.index, dtype="object")
+        labels.append(where)
+    return [f"\u201c{t}\u201d [{labels[c]}]" for t, c in zip(texts, codes.tolist(), strict=True)]
+
+
+def _join_cells(quotes: list[str], rank: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Join consecutive quotes of one group (rank 0 starts a group) with newlines."""
+    starts = np.flatnonzero(rank == 0)
+    bounds = np.append(starts, len(quotes)).tolist()
+    cells = ["\n".join(quotes[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return starts, cells
 
 
 def framework_matrix(
@@ -125,19 +198,17 @@ def framework_matrix(
     rows = pd.Index(cases.index, name="case")
     f = check_cases(func, prep, rows)
     cols = pd.Index(code_order(f["code"].unique().tolist(), codebook, codes), name="code")
-    ranked = ranked_quotes(f, ["case_id", "code"])
-    sel = ranked.groupby(["case_id", "code"], sort=False).head(int(quotes))
-    if len(sel):
-        qs = _format_quotes(sel, corpus, int(max_chars)).tolist()
-        cells: dict[tuple[str, str], str] = {}
-        keys = zip(sel["case_id"].to_numpy(dtype=object).tolist(), sel["code"].to_numpy(dtype=object).tolist(), strict=True)
-        for key, qt in zip(keys, qs, strict=True):
-            prev = cells.get(key)
-            cells[key] = qt if prev is None else prev + "\n" + qt
-        cellsr = pd.Series(list(cells.values()), index=pd.MultiIndex.from_tuples(list(cells), names=["case_id", "code"]))
-        m = cellsr.unstack("code").reindex(index=rows, columns=cols).fillna("")
-    else:
-        m = pd.DataFrame("", index=rows, columns=cols)
+    m = pd.DataFrame("", index=rows, columns=cols, dtype=object)
+    pos, rank = top_quotes(f, ["case_id", "code"], int(quotes))
+    if len(pos):
+        sel = f.iloc[pos]
+        starts, texts = _join_cells(_format_quotes(sel, corpus, int(max_chars)), rank)
+        ri = rows.get_indexer(sel["case_id"].to_numpy(dtype=object)[starts])
+        ci = cols.get_indexer(sel["code"].to_numpy(dtype=object)[starts])
+        ok = (ri >= 0) & (ci >= 0)
+        values = m.to_numpy(dtype=object, copy=True)
+        values[ri[ok], ci[ok]] = np.asarray(texts, dtype=object)[ok]
+        m = pd.DataFrame(values, index=rows, columns=cols, dtype=object)
     m = m.astype(object)
     attrs = {
         "kind": "framework_matrix",
@@ -219,9 +290,10 @@ def case_profile(
         out["last"] = rel.groupby(f["code"]).max()
         out["n_cases"] = n_cases.reindex(out.index).astype("int64")
         out["share_cases"] = out["n_cases"] / len(all_cases)
-        ranked = ranked_quotes(f, ["code"])
-        sel = ranked.groupby("code", sort=False).head(int(quotes))
-        qs = sel.assign(_q=_format_quotes(sel, corpus, int(max_chars))).groupby("code")["_q"].agg("\n".join)
+        pos, rank = top_quotes(f, ["code"], int(quotes))
+        sel = f.iloc[pos]
+        starts, texts = _join_cells(_format_quotes(sel, corpus, int(max_chars)), rank)
+        qs = pd.Series(texts, index=sel["code"].to_numpy(dtype=object)[starts], dtype=object)
         out["quotes"] = qs.reindex(out.index).fillna("")
         out = out.reset_index().sort_values(["n_segments", "n_chars", "code"], ascending=[False, False, True], kind="stable")
         out = out.set_index("code")[cols]

@@ -55,6 +55,18 @@ class CrossCaseSummary:
         return "".join(f"<h4>{k}</h4>{self[k].head(20).to_html(border=0)}" for k in self.keys())
 
 
+def _presence(f: pd.DataFrame, cases: pd.Index, labels: pd.Index) -> pd.DataFrame:
+    """Boolean cases × codes table: does the case have at least one coding with the code."""
+    arr = np.zeros((len(cases), len(labels)), dtype=bool)
+    if len(f):
+        cc = f[["case_id", "code"]].drop_duplicates()
+        ri = cases.get_indexer(cc["case_id"].to_numpy(dtype=object))
+        ci = labels.get_indexer(cc["code"].to_numpy(dtype=object))
+        ok = (ri >= 0) & (ci >= 0)
+        arr[ri[ok], ci[ok]] = True
+    return pd.DataFrame(arr, index=cases, columns=labels)
+
+
 def cross_case_summary(
     codings: Any,
     corpus: Corpus,
@@ -120,38 +132,49 @@ def cross_case_summary(
     f = f_all[f_all["case_id"].isin(table.index)]
     labels = code_order(f["code"].unique().tolist(), codebook, codes)
     n_total = len(table)
-    pres = pd.crosstab(f["case_id"], f["code"]).reindex(index=table.index, columns=labels).fillna(0) > 0
+    pres = _presence(f, table.index, pd.Index(labels))
     out = pd.DataFrame(index=pd.Index(labels, name="code"))
     out["n_cases"] = pres.sum(axis=0).astype("int64")
     out["share_cases"] = out["n_cases"] / n_total if n_total else np.nan
     out["n_segments"] = f.groupby("code").size().reindex(labels).fillna(0).astype("int64")
     out["n_docs"] = f.groupby("code")["doc_id"].nunique().reindex(labels).fillna(0).astype("int64")
+    pres_arr = pres.to_numpy()
     for a in attrs_used:
         grp = table[a].astype("object").where(table[a].notna(), MISSING_GROUP).astype(str)
         by_group = pres.groupby(grp).any()
         groups = sorted(by_group.index, key=lambda x: (x == MISSING_GROUP, x))
-        by_group = by_group.reindex(groups)
-        out[f"present_in_{a}"] = ["; ".join(g for g in groups if by_group.at[g, c]) for c in labels]
-        out[f"absent_in_{a}"] = ["; ".join(g for g in groups if not by_group.at[g, c]) for c in labels]
+        bg = by_group.reindex(groups).to_numpy()  # groups × codes
+        out[f"present_in_{a}"] = ["; ".join(g for g, p in zip(groups, bg[:, j], strict=True) if p) for j in range(len(labels))]
+        out[f"absent_in_{a}"] = ["; ".join(g for g, p in zip(groups, bg[:, j], strict=True) if not p) for j in range(len(labels))]
     out.columns.name = "measure"
-    out.attrs = {"kind": "cross_case_summary", "coder": prep.coder, "n_cases": n_total, "aggregate": aggregate}
 
-    common = out.index[out["share_cases"] >= float(threshold) - 1e-12] if n_total else []
-    rows = []
-    for c in common:
-        for case in pres.index[~pres[c]]:
-            rows.append({"code": c, "case_id": case, "n_cases": int(out.at[c, "n_cases"]), "share_cases": float(out.at[c, "share_cases"])})
-    dis = pd.DataFrame(rows, columns=["code", "case_id", "n_cases", "share_cases"])
+    share = out["share_cases"].to_numpy(dtype=np.float64)
+    n_cases_arr = out["n_cases"].to_numpy(dtype=np.int64)
+    common = np.flatnonzero(share >= float(threshold) - 1e-12) if n_total else np.zeros(0, dtype=np.int64)
+    ci, ri = np.nonzero(~pres_arr[:, common].T)  # code-major, cases in table order
+    cj = common[ci]
+    dis = pd.DataFrame(
+        {
+            "code": np.asarray(labels, dtype=object)[cj] if len(cj) else np.zeros(0, dtype=object),
+            "case_id": table.index.to_numpy(dtype=object)[ri],
+            "n_cases": n_cases_arr[cj],
+            "share_cases": share[cj],
+        }
+    )
     if len(dis) and attrs_used:
         dis = dis.join(table[attrs_used], on="case_id")
     dis.attrs = {"threshold": float(threshold)}
+    out.attrs = {"kind": "cross_case_summary", "coder": prep.coder, "n_cases": n_total, "aggregate": aggregate}
 
     doc_order = list(corpus.doc_ids) if order is None else [str(d) for d in order]
     unknown_docs = [d for d in doc_order if d not in corpus]
     if unknown_docs:
         msg = f"{func}: unknown document(s) in 'order': {unknown_docs[:10]}."
         raise ValueError(msg)
-    codes_by_doc = f_all.groupby("doc_id")["code"].agg(lambda s: sorted(set(s)))
+    dc = f_all[["doc_id", "code"]].drop_duplicates().sort_values(["doc_id", "code"], kind="stable")
+    d_arr, c_arr = dc["doc_id"].to_numpy(dtype=object), dc["code"].to_numpy(dtype=object)
+    bounds = np.flatnonzero(np.r_[True, d_arr[1:] != d_arr[:-1]]) if len(d_arr) else np.zeros(0, dtype=np.int64)
+    codes_by_doc = dict(zip(d_arr[bounds].tolist(), (x.tolist() for x in np.split(c_arr, bounds[1:])), strict=True))
     seen: set[str] = set()
     srows = []
     for step, d in enumerate(doc_order, start=1):

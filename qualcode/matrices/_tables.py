@@ -316,7 +316,8 @@ def _groups(
         msg = f"The 'attribute' parameter of {func} must be a str among {shown}. Got {attribute!r} instead."
         raise ValueError(msg)
     labels = cases[attribute].astype("object").where(cases[attribute].notna(), MISSING_GROUP).astype(str)
-    f = f.assign(_group=f["case_id"].map(labels).fillna(MISSING_GROUP))
+    gpos = labels.index.get_indexer(f["case_id"].to_numpy(dtype=object))
+    f = f.assign(_group=np.where(gpos >= 0, labels.to_numpy(dtype=object)[gpos], MISSING_GROUP))
     gsize = labels.groupby(labels).size()
     gchars = tidx.case_chars.reindex(labels.index).groupby(labels).sum()
     gwords = tidx.case_words.reindex(labels.index).groupby(labels).sum()
