@@ -22,6 +22,12 @@ def _short(label: Any, width: int = 18, max_lines: int = 2) -> str:
     return "\n".join(lines)
 
 
+def _axis_name(idx: pd.Index) -> str:
+    """The axis title: its name, or ``theme / code`` for a (theme, code) MultiIndex."""
+    names = [str(n) for n in idx.names if n is not None]
+    return " / ".join(names)
+
+
 def _check(df: Any, func: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         msg = f"{func} takes a DataFrame made by qualcode.matrices. Got {type(df).__name__} instead."
@@ -53,8 +59,8 @@ def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = Tru
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, aspect="auto")
     ax.set_xticks(range(nc), [_short(c) for c in m.columns], rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(nr), [_short(r, 24, 1) for r in m.index], fontsize=8)
-    ax.set_xlabel(str(m.columns.name or ""))
-    ax.set_ylabel(str(m.index.name or ""))
+    ax.set_xlabel(_axis_name(m.columns))
+    ax.set_ylabel(_axis_name(m.index))
     value = m.attrs.get("value", "")
     ax.set_title(title if title is not None else f"{value} (coder: {m.attrs.get('coder', 'all')})")
     if fmt is None:
@@ -102,7 +108,7 @@ def attribute_bars(matrix: pd.DataFrame, *, width: float = 9.0, title: str | Non
     ax.set_xticks(x, [_short(r) for r in m.index], rotation=45, ha="right", fontsize=8)
     ax.set_xlabel(str(m.index.name or "code"))
     ax.set_ylabel(str(m.attrs.get("value", "value")))
-    ax.legend(title=str(m.columns.name or ""), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.legend(title=_axis_name(m.columns), fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.set_title(title or f"{m.attrs.get('value', '')} by {m.columns.name}")
     return fig
 
