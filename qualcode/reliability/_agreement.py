@@ -15,12 +15,15 @@ import numpy as np
 import pandas as pd
 
 from .._codings import Codings
-from ..matrices._common import check_codings, check_corpus, check_option, text_index
+from ..matrices._common import check_codings, check_corpus, check_option, text_index, union_spans
 from ._measures import cohen_kappa, krippendorff_alpha, percent_agreement
 
 __all__ = ["agreement", "agreement_report", "bootstrap_ci", "disagreements", "unit_codes"]
 
 UNIT_CHOICES = ("turn", "paragraph", "sentence")
+REPORT_UNITS = (*UNIT_CHOICES, "character")
+COLUMNS = ["code", "document", "n_units", "pa", "kappa", "alpha", "both", "neither", "only_a", "only_b"]
+PCT_COLUMNS = ["agreement_pct", "a_and_b_pct", "not_a_and_not_b_pct", "disagreement_pct", "a_and_not_b_pct", "b_and_not_a_pct"]
 
 
 def _units(corpus: Any, unit: str | pd.DataFrame, func: str) -> pd.DataFrame:
@@ -89,6 +92,71 @@ def _table(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+def _char_tables(
+    ca: Codings, cb: Codings, corpus: Any, labels: Sequence[str]
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Character-level 2 × 2 tables per (code, document), NVivo's units.
+
+    Each character of a document is one unit; a coder codes it with ``k`` when one of the
+    coder's codings of ``k`` covers it (overlapping codings of one coder count once).
+
+    Returns:
+        ``(doc_ids, both, neither, only_a, only_b)``, the counts as int64 arrays of shape
+        ``(len(labels), len(doc_ids))`` over every corpus document.
+    """
+    tidx = text_index(corpus)
+    docs = list(tidx.doc_ids)
+    nk, nd = len(labels), len(docs)
+    size = np.array([tidx.doc_len[d] for d in docs], dtype=np.int64)
+    code_ix = pd.Index(list(labels))
+    doc_ix = pd.Index(docs)
+
+    def spans(c: Codings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = c.to_frame()
+        k = code_ix.get_indexer(f["code"].to_numpy(dtype=object))
+        d = doc_ix.get_indexer(f["doc_id"].to_numpy(dtype=object))
+        ok = (k >= 0) & (d >= 0)
+        k, d = k[ok].astype(np.int64), d[ok].astype(np.int64)
+        s = np.clip(f["start"].to_numpy(np.int64)[ok], 0, size[d])
+        e = np.clip(f["end"].to_numpy(np.int64)[ok], 0, size[d])
+        keep = e > s
+        return k[keep] * nd + d[keep], s[keep], e[keep]
+
+    def covered(g: np.ndarray, s: np.ndarray, e: np.ndarray) -> np.ndarray:
+        grp, us, ue = union_spans(g, s, e)
+        return np.bincount(grp, weights=ue - us, minlength=nk * nd).astype(np.int64).reshape(nk, nd)
+
+    ga, sa, ea = spans(ca)
+    gb, sb, eb = spans(cb)
+    n_a, n_b = covered(ga, sa, ea), covered(gb, sb, eb)
+    n_union = covered(np.concatenate([ga, gb]), np.concatenate([sa, sb]), np.concatenate([ea, eb]))
+    both = n_a + n_b - n_union
+    only_a, only_b = n_a - both, n_b - both
+    neither = size[None, :] - n_union
+    return docs, both, neither, only_a, only_b
+
+
+def _table_from_counts(both: int, neither: int, only_a: int, only_b: int) -> dict[str, float]:
+    """PA, κ (NVivo: K = (TA − ΣEF)/(TU − ΣEF)) and binary α from a 2 × 2 table of units."""
+    n = both + neither + only_a + only_b
+    stats = {s: float(_stat_from_tables(np.float64(both), np.float64(neither), np.float64(only_a), np.float64(only_b), s))
+             for s in ("pa", "kappa", "alpha")} if n else {"pa": np.nan, "kappa": np.nan, "alpha": np.nan}
+    return {"n_units": int(n), **stats, "both": int(both), "neither": int(neither), "only_a": int(only_a),
+            "only_b": int(only_b)}
+
+
+def _add_percentages(out: pd.DataFrame) -> pd.DataFrame:
+    """NVivo's coding-comparison percentages (of the units of the row)."""
+    n = out["n_units"].astype(float).replace(0, np.nan)
+    out["agreement_pct"] = 100 * (out["both"] + out["neither"]) / n
+    out["a_and_b_pct"] = 100 * out["both"] / n
+    out["not_a_and_not_b_pct"] = 100 * out["neither"] / n
+    out["disagreement_pct"] = 100 * (out["only_a"] + out["only_b"]) / n
+    out["a_and_not_b_pct"] = 100 * out["only_a"] / n
+    out["b_and_not_a_pct"] = 100 * out["only_b"] / n
+    return out
+
+
 def _name(c: Codings, default: str) -> str:
     cs = c.coders
     return cs[0] if len(cs) == 1 else default
@@ -96,7 +164,7 @@ def _name(c: Codings, default: str) -> str:
 
 def agreement_report(
     a: Any, b: Any, corpus: Any, *, unit: str | pd.DataFrame = "sentence", codes: Sequence[str] | None = None,
-    by_document: bool = True,
+    by_document: bool = True, percentages: bool | None = None,
 ) -> pd.DataFrame:
     """Coding comparison per code × document, NVivo style, with pooled rows.
 
@@ -104,35 +172,69 @@ def agreement_report(
         a: the first coder's Codings.
         b: the second coder's Codings.
         corpus: the Corpus.
-        unit: ``sentence`` (default), ``paragraph``, ``turn``, or a units DataFrame with
-            ``doc_id, start, end`` (for instance a coder run's own segments).
+        unit: ``sentence`` (default), ``paragraph``, ``turn``, a units DataFrame with
+            ``doc_id, start, end`` (for instance a coder run's own segments), or
+            ``character``: NVivo's units, every character of every corpus document, where a
+            coder codes a character with a code when one of their codings of it covers the
+            character (``n_units`` is then the source size in characters).
         codes: the codes to compare (default: every code either coder used).
         by_document: one row per (code, document); otherwise per code only.
+        percentages: add NVivo's percentage columns ``agreement_pct, a_and_b_pct,
+            not_a_and_not_b_pct, disagreement_pct, a_and_not_b_pct, b_and_not_a_pct``
+            (default: only for ``unit="character"``).
 
     Returns:
         Columns ``code, document, n_units, pa, kappa, alpha, both, neither, only_a,
-        only_b`` (counts of units).  Rows with ``document == "(pooled)"`` sum the units of
-        every document before applying the formulas (pooled kappa, not an average); the
-        last row (``code == "(pooled)"``) pools every (unit, code) decision.  ``attrs``:
-        ``unit``, ``coders``, ``method``.  κ/α are NaN where undefined (a code no coder
-        used in a document).
+        only_b`` (counts of units), then the percentages if asked.  κ is Cohen's (NVivo's
+        ``K = (TA − ΣEF)/(TU − ΣEF)``), α Krippendorff's for two coders on binary data.
+        Rows with ``document == "(pooled)"`` sum the units of every document before
+        applying the formulas (pooled kappa, not an average); the last row
+        (``code == "(pooled)"``) pools every (unit, code) decision.  ``attrs``: ``unit``,
+        ``coders``, ``method``.  κ/α are NaN where undefined (a code no coder used in a
+        document, or used on every unit by both).
+
+    Raises:
+        ValueError: an unknown ``unit``.
     """
     func = "agreement_report"
-    units, labels, xa, xb, ca, cb = _prepare(a, b, corpus, unit, codes, func)
-    rows = []
-    docs = units["doc_id"].to_numpy()
-    for k, code in enumerate(labels):
-        if by_document:
-            for d in pd.unique(docs):
-                m = docs == d
-                rows.append({"code": code, "document": d, **_table(xa[m, k], xb[m, k])})
-        rows.append({"code": code, "document": "(pooled)", **_table(xa[:, k], xb[:, k])})
-    rows.append({"code": "(pooled)", "document": "(pooled)", **_table(xa.ravel(), xb.ravel())})
-    out = pd.DataFrame(rows, columns=["code", "document", "n_units", "pa", "kappa", "alpha", "both", "neither", "only_a", "only_b"])
+    if isinstance(unit, str) and unit == "character":
+        corpus = check_corpus(func, corpus)
+        ca, cb = check_codings(func, a), check_codings(func, b)
+        labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))
+        docs, both, neither, only_a, only_b = _char_tables(ca, cb, corpus, labels)
+        rows = []
+        for k, code in enumerate(labels):
+            if by_document:
+                for j, d in enumerate(docs):
+                    rows.append({"code": code, "document": d,
+                                 **_table_from_counts(both[k, j], neither[k, j], only_a[k, j], only_b[k, j])})
+            rows.append({"code": code, "document": "(pooled)",
+                         **_table_from_counts(both[k].sum(), neither[k].sum(), only_a[k].sum(), only_b[k].sum())})
+        rows.append({"code": "(pooled)", "document": "(pooled)",
+                     **_table_from_counts(both.sum(), neither.sum(), only_a.sum(), only_b.sum())})
+        method = ("binary decision per (character, code): a character is coded when one of the coder's codings "
+                  "covers it; n_units = characters of the source")
+    else:
+        if isinstance(unit, str):
+            check_option(func, "unit", unit, REPORT_UNITS)
+        units, labels, xa, xb, ca, cb = _prepare(a, b, corpus, unit, codes, func)
+        rows = []
+        docs = units["doc_id"].to_numpy()
+        for k, code in enumerate(labels):
+            if by_document:
+                for d in pd.unique(docs):
+                    m = docs == d
+                    rows.append({"code": code, "document": d, **_table(xa[m, k], xb[m, k])})
+            rows.append({"code": code, "document": "(pooled)", **_table(xa[:, k], xb[:, k])})
+        rows.append({"code": "(pooled)", "document": "(pooled)", **_table(xa.ravel(), xb.ravel())})
+        method = "binary decision per (unit, code); span -> unit when it covers >= 50% of the unit or lies inside it"
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    if percentages or (percentages is None and unit is not None and isinstance(unit, str) and unit == "character"):
+        out = _add_percentages(out)
     out.attrs = {
         "unit": unit if isinstance(unit, str) else "custom",
         "coders": [_name(ca, "a"), _name(cb, "b")],
-        "method": "binary decision per (unit, code); span -> unit when it covers >= 50% of the unit or lies inside it",
+        "method": method,
     }
     return out
 
