@@ -83,6 +83,7 @@ HIT_COLUMNS: tuple[str, ...] = (
 )
 
 _WS = re.compile(r"\s")
+_ANCHORED = re.compile(r"(?<!\\)[$^]|\\[AZ]")
 _ALL = "*"
 _LOCK = threading.Lock()
 
@@ -568,6 +569,12 @@ class RuleMatcher:
         char_hits: list[tuple[int, str, str, int, int]] = []
         seg_ends = starts + np.array([len(p) for p in parts], dtype=np.int64)
         for r in pipe.regexes:
+            if _ANCHORED.search(r.value.pattern):  # ^ $ \A \Z refer to each segment
+                for j, text in enumerate(parts):
+                    for m in r.value.finditer(text):
+                        if m.end() > m.start():
+                            char_hits.append((j, r.code, r.rule_id, m.start(), m.end()))
+                continue
             for m in r.value.finditer(big):
                 a, b = m.start(), m.end()
                 if b <= a:

@@ -129,3 +129,10 @@ def test_rules_shipped_codebook_on_tiny_corpus():
         assert corpus[seg.iloc[h.segment]["doc_id"]].text[h.start:h.end] == h.matched
     # the Indonesian respondent sentence matches its affixed keyword
     assert "nomenklatur" in set(hits["matched"])
+
+
+def test_rules_anchored_regex_applies_per_segment():
+    cb = _cb({"id": "h", "rules": {"regex": [{"pattern": r"^\s*(background|results?)\s*:"}]}})
+    _, hits = _match(cb, ["Background: some text.", "Results: more.", "No Results: here."])
+    assert hits["segment"].tolist() == [0, 1]
+    assert hits["matched"].tolist() == ["Background:", "Results:"]
