@@ -120,7 +120,7 @@ def load(data: Path = DATA, *, limit: int | None = None) -> tuple[Corpus, dict[s
         if any("\n".join(p[1]) != ref_text for p in parsed.values()):
             SKIPPED.append(key)  # a coder edited the text itself; alignment would be unsafe
             continue
-        for name, (title, sents, _codes) in parsed.items():
+        for name, (_title, sents, _codes) in parsed.items():
             text, spans = _spans(ref_title, sents)
             spans_of[name] = spans
             cuts.update(b for _a, b in spans)
