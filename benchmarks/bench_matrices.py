@@ -40,7 +40,7 @@ def build(seed: int = 0):
     corpus = Corpus(docs, cases=cases)
     doc_i = rng.integers(0, N_DOCS, N_CODINGS)
     turn_i = rng.integers(0, TURNS, N_CODINGS)
-    starts = np.array([docs[d].turns[t].start for d, t in zip(doc_i, turn_i)]) + rng.integers(0, 60, N_CODINGS)
+    starts = np.array([docs[d].turns[t].start for d, t in zip(doc_i, turn_i, strict=True)]) + rng.integers(0, 60, N_CODINGS)
     ends = starts + rng.integers(5, 60, N_CODINGS)
     frame = pd.DataFrame({
         "doc_id": [f"d{i}" for i in doc_i], "start": starts, "end": ends,

@@ -241,7 +241,7 @@ def read_codings(
     sheet: str | int | None = None,
     on_error: str = "raise",
 ) -> Codings:
-    """Read human codings from a CSV, TSV or XLSX file.
+    r"""Read human codings from a CSV, TSV or XLSX file.
 
     Each row gives ``doc_id``, ``code`` and the coded passage, either as ``start``/``end``
     character offsets into ``corpus[doc_id].text`` (``end`` exclusive) or as a ``quote``
@@ -283,7 +283,7 @@ def read_codings(
         >>> from qualcode.testing import tiny_corpus
         >>> corpus = tiny_corpus()
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "codings.csv"
-        >>> _ = p.write_text("doc_id,code,quote\\nint_b,leadership,The head rarely attends.\\n")
+        >>> _ = p.write_text("doc_id,code,quote\nint_b,leadership,The head rarely attends.\n")
         >>> c = read_codings(p, corpus, coder="ana")
         >>> row = c.to_frame().iloc[0]
         >>> corpus["int_b"].text[row.start:row.end]

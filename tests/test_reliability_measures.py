@@ -81,6 +81,11 @@ def _coder(corpus, rows, name):
     return Codings.from_records(out)
 
 
+def _sid(corpus, doc, quote):
+    a, b = span(corpus, doc, quote)
+    return f"{doc}@{a}-{b}"
+
+
 def test_agreement_report_units_and_pooled_rows(corpus):
     ana = _coder(corpus, [("d1", "We plan every year.", "planning"), ("d1", "Budget is tight.", "budget"),
                           ("d2", "Planning is late.", "planning")], "ana")
@@ -98,10 +103,10 @@ def test_agreement_report_units_and_pooled_rows(corpus):
     x = np.zeros(n_units, int)
     y = np.zeros(n_units, int)
     ids = seg["segment_id"].tolist()
-    x[ids.index("d1@%d-%d" % span(corpus, "d1", "We plan every year."))] = 1
-    x[ids.index("d2@%d-%d" % span(corpus, "d2", "Planning is late."))] = 1
-    y[ids.index("d1@%d-%d" % span(corpus, "d1", "We plan every year."))] = 1
-    y[ids.index("d2@%d-%d" % span(corpus, "d2", "Budget cuts hurt us."))] = 1
+    x[ids.index(_sid(corpus, "d1", "We plan every year."))] = 1
+    x[ids.index(_sid(corpus, "d2", "Planning is late."))] = 1
+    y[ids.index(_sid(corpus, "d1", "We plan every year."))] = 1
+    y[ids.index(_sid(corpus, "d2", "Budget cuts hurt us."))] = 1
     assert pooled.kappa == pytest.approx(cohen_kappa_score(x, y), abs=1e-9)
     bud = rep[(rep.code == "budget") & (rep.document == "d1")].iloc[0]
     assert (bud.both, bud.only_a, bud.only_b) == (1, 0, 0)

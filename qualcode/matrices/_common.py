@@ -236,7 +236,8 @@ def union_spans(group: np.ndarray, gstart: np.ndarray, gend: np.ndarray) -> tupl
 
     Args:
         group: integer group code per span (0..G-1).
-        gstart, gend: global character offsets (documents never overlap globally).
+        gstart: global start offset of each span (documents never overlap globally).
+        gend: global end offset of each span.
 
     Returns:
         ``(group, start, end)`` of the merged, disjoint spans.

@@ -104,8 +104,13 @@ def cooccurrence(
         level: ``segment`` (default), ``document`` or ``window``.
         measure: ``count`` (default), ``c`` or ``jaccard``.
         window: turns apart for ``level="window"``.
-        codebook, aggregate, codes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         A symmetric DataFrame (``index.name == columns.name == "code"``), 0 where codes

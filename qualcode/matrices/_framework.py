@@ -168,9 +168,15 @@ def framework_matrix(
         corpus: the Corpus.
         quotes: at most this many quotes per cell.
         max_chars: longest quote shown.
-        codebook, aggregate, codes, themes: as in :func:`case_by_code`.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        themes: put a ``(theme, code)`` MultiIndex on the code axis.
         sort_by: case attribute(s) to sort the rows by (up to four, as in NVivo).
-        coder, source, min_score, role: the common filters.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         DataFrame of strings, ``index.name == "case"``, ``columns.name == "code"``; a cell
@@ -248,9 +254,15 @@ def case_profile(
         codings: the Codings table.
         corpus: the Corpus.
         case_id: the case (a row of ``corpus.cases``).
-        quotes, max_chars: as in :func:`framework_matrix`.
-        codebook, aggregate, codes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters.
+        quotes: at most this many quotes per code (as in :func:`framework_matrix`).
+        max_chars: longest quote shown.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         One row per code present in the case (``index.name == "code"``), ranked by
@@ -340,8 +352,10 @@ def _positions(corpus: Corpus, doc_id: str, unit: str) -> pd.DataFrame:
 
 
 def map_to_positions(f: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
-    """One row per (coding, position it overlaps).  A coding lying between positions
-    (in a speaker label) goes to the next position."""
+    """One row per (coding, position it overlaps).
+
+    A coding lying between positions (in a speaker label) goes to the next position.
+    """
     if f.empty or pos.empty:
         return f.iloc[0:0].assign(position=pd.Series(dtype="int64"))
     ps = pos["start"].to_numpy(np.int64)
@@ -389,8 +403,13 @@ def case_timeline(
         unit: ``turn`` (default), ``paragraph`` or ``sentence``.
         value: ``present`` (0/1, default) or ``n_segments`` (codings touching the position).
         wide: return codes × positions (default) or the long table.
-        codebook, aggregate, codes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         Wide: ``index.name == "code"``, columns the positions 0..n-1 (``columns.name ==

@@ -96,8 +96,13 @@ def cross_case_summary(
             may want only the participant cases).
         threshold: share of cases from which a code counts as common, so that a case
             lacking it is listed as disconfirming (default 2/3).
-        codebook, aggregate, codes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         A :class:`CrossCaseSummary`.

@@ -355,8 +355,15 @@ def code_by_attribute(
             ``coverage`` (coded characters / characters of the group's cases),
             ``normalized`` (codings per 1,000 words of the group), ``row_pct``,
             ``col_pct``, ``table_pct``.
-        codebook, aggregate, codes, margins, themes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters (see :func:`case_by_code`).
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        margins: add ``"All"`` totals.
+        themes: put a ``(theme, code)`` MultiIndex on the code axis.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         DataFrame with ``index.name == "code"`` and ``columns.name == attribute``.
@@ -441,8 +448,13 @@ def long_table(
         corpus: the Corpus.
         by: grouping columns among ``case``, ``doc_id``, ``code``, ``coder`` (default
             ``("case", "code")``).
-        codebook, aggregate, codes: as in :func:`case_by_code`.
-        coder, source, min_score, role: the common filters.
+        codebook: the Codebook (column order, themes, aggregation); optional.
+        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
+        codes: only these codes, in this order.
+        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
+        source: keep only codings from these sources.
+        min_score: keep codings whose score is at least this.
+        role: keep codings whose speaker role is among these.
 
     Returns:
         One row per group that has at least one coding, with the ``by`` columns and

@@ -339,7 +339,8 @@ def bootstrap_ci(
     two label sequences (and ``corpus=None``) the pairs are resampled.
 
     Args:
-        a, b: two Codings tables, or two label sequences.
+        a: the first Codings table, or a label sequence.
+        b: the second Codings table, or a label sequence of the same length.
         corpus: the Corpus (Codings input only).
         unit: as in :func:`agreement_report`.
         statistic: ``kappa`` (default), ``alpha`` or ``pa``.
