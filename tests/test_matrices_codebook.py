@@ -149,5 +149,10 @@ def test_heatmap_of_a_themed_matrix_labels_theme_and_code(corpus, codings, cb):
     fig = plotting.heatmap(m)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "theme / code"
-    labels = [" ".join(t.get_text().split()) for t in ax.get_xticklabels()]
-    assert len(labels) == len(cb.ids) and labels[0].startswith("planning / planning")
+    labels = ["".join(t.get_text().split()) for t in ax.get_xticklabels()]
+    assert labels == cb.ids  # ticks name the code; the theme is shown once per group
+    top = ax.child_axes  # the secondary x axis with the theme names
+    assert len(top) == 1
+    assert ["".join(t.get_text().split()) for t in top[0].get_xticklabels()] == cb.roots
+    # white separators between the four themes
+    assert len([ln for ln in ax.get_lines() if ln.get_color() == "white"]) == len(cb.roots) - 1

@@ -28,6 +28,37 @@ def _axis_name(idx: pd.Index) -> str:
     return " / ".join(names)
 
 
+def _leaf_labels(idx: pd.Index) -> list[Any]:
+    """Tick labels: the last level of a MultiIndex (the code of a (theme, code) pair)."""
+    if isinstance(idx, pd.MultiIndex):
+        return [t[-1] for t in idx]
+    return list(idx)
+
+
+def _theme_groups(ax: Any, idx: pd.Index, axis: str) -> None:
+    """Mark the themes of a (theme, code) MultiIndex axis.
+
+    Draws white lines between themes and writes each theme's name once, on the opposite
+    side (top for columns, right for rows).
+    """
+    if not isinstance(idx, pd.MultiIndex) or len(idx) == 0:
+        return
+    first = [str(t[0]) for t in idx]
+    starts = [i for i in range(len(first)) if i == 0 or first[i] != first[i - 1]]
+    ends = [*starts[1:], len(first)]
+    centres = [(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)]
+    names = [_short(first[a], 16, 2) for a in starts]
+    for b in ends[:-1]:
+        (ax.axvline if axis == "x" else ax.axhline)(b - 0.5, color="white", linewidth=2)
+    if axis == "x":
+        sec = ax.secondary_xaxis("top")
+        sec.set_xticks(centres, names, fontsize=8, fontweight="bold")
+    else:
+        sec = ax.secondary_yaxis("right")
+        sec.set_yticks(centres, names, fontsize=8, fontweight="bold")
+    sec.tick_params(length=0)
+
+
 def _check(df: Any, func: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         msg = f"{func} takes a DataFrame made by qualcode.matrices. Got {type(df).__name__} instead."
@@ -57,10 +88,12 @@ def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = Tru
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, aspect="auto")
-    ax.set_xticks(range(nc), [_short(c) for c in m.columns], rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(nr), [_short(r, 24, 1) for r in m.index], fontsize=8)
+    ax.set_xticks(range(nc), [_short(c) for c in _leaf_labels(m.columns)], rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(nr), [_short(r, 24, 1) for r in _leaf_labels(m.index)], fontsize=8)
     ax.set_xlabel(_axis_name(m.columns))
     ax.set_ylabel(_axis_name(m.index))
+    _theme_groups(ax, m.columns, "x")
+    _theme_groups(ax, m.index, "y")
     value = m.attrs.get("value", "")
     ax.set_title(title if title is not None else f"{value} (coder: {m.attrs.get('coder', 'all')})")
     if fmt is None:
