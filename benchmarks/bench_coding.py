@@ -30,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
 from qualcode._codebook import Codebook  # noqa: E402
 
@@ -171,12 +170,19 @@ def make_coder(codebook, *, embedder=None, rules_only=False, cache_dir=None):
         from qualcode._coder import Coder
     except ImportError:
         return PartsPipeline(codebook, embedder, rules_only, cache_dir), "parts (Coder not available)"
-    kw = {"unit": "sentence", "rules_only": rules_only, "cache_dir": cache_dir}
+    import inspect
+
+    params = inspect.signature(Coder).parameters
+    kw = {"unit": "sentence", "cache_dir": cache_dir}
+    if "rules_only" in params:  # the API documented in the issue split
+        kw["rules_only"] = rules_only
+    else:  # the API as implemented: rules= / embeddings= switches
+        kw["embeddings"] = not rules_only
+    if "progress" in params:
+        kw["progress"] = False
     if not rules_only:
         kw["embedder"] = embedder
     coder = Coder(codebook, **kw)
-    if hasattr(coder, "progress"):
-        coder.progress = False
     return coder, "qualcode.Coder"
 
 
@@ -211,24 +217,30 @@ def main() -> int:
     # The machine may be shared: the bare pass runs before and after the pipeline and the
     # faster one counts (which can only lower the ratio).
 
+    cpu: dict[str, float] = {}
+
     def bare_pass() -> float:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, len(distinct), args.batch_size):
             emb.embed(distinct[i : i + args.batch_size])
+        cpu["bare"] = min(cpu.get("bare", float("inf")), time.process_time() - c0)
         return time.perf_counter() - t0
 
     emb.embed(distinct[:8])  # warm-up (model load)
     t_bare1 = bare_pass()
     coder, what = make_coder(codebook, embedder=emb, cache_dir=tmp / "cache")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     coder.code(small)
     t_pipe = time.perf_counter() - t0
+    cpu["pipe"] = time.process_time() - c0
     t_bare2 = bare_pass()
     t_bare = min(t_bare1, t_bare2)
     print(f"    bare passes: {len(distinct) / t_bare1:,.1f} and {len(distinct) / t_bare2:,.1f} sentences/s")
     print(f"(a) bare embedder: {len(distinct) / t_bare:,.1f} distinct sentences/s; {what} code(): "
           f"{len(distinct) / t_pipe:,.1f} distinct sentences/s ({n / t_pipe:,.1f} sentences/s incl. duplicates); "
           f"ratio {t_bare / t_pipe:.2f} (target >= 0.9)")
+    print(f"    by CPU time (robust when the machine is shared): bare {cpu['bare']:.1f} s, pipeline "
+          f"{cpu['pipe']:.1f} s, ratio {cpu['bare'] / cpu['pipe']:.2f}")
     print(f"    max RSS {rss_mb():.0f} MB")
 
     # (c) re-code after a codebook edit, warm cache
