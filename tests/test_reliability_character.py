@@ -108,3 +108,23 @@ def test_unknown_unit_message():
     a = _cod([("d", 0, 5, "k")], "A")
     with pytest.raises(ValueError, match=r"The 'unit' parameter of agreement_report must be a str among .*'character'"):
         R.agreement_report(a, a, corpus, unit="word")
+
+
+def test_agreement_on_characters_is_precision_recall_over_characters():
+    corpus = Corpus([Document("d", "w" * 200), Document("e", "v" * 100)])
+    ref = _cod([("d", 0, 100, "k"), ("e", 10, 30, "k"), ("d", 50, 120, "k")], "gold")  # overlap counted once: 140
+    oth = _cod([("d", 80, 160, "k"), ("e", 0, 20, "j")], "auto")
+    ag = R.agreement(ref, oth, corpus, unit="character")
+    k = ag.loc["k"]
+    # reference k: d 0-120 (120) + e 10-30 (20) = 140; other k: d 80-160 (80); overlap d 80-120 = 40
+    assert (k["support"], k["predicted"], k["tp"]) == (140, 80, 40)
+    assert k["precision"] == pytest.approx(40 / 80) and k["recall"] == pytest.approx(40 / 140)
+    assert k["f1"] == pytest.approx(2 * 40 / 220)
+    va = np.r_[_chars([("d", 0, 120, "k")], "d", 200, "k"), _chars([("e", 10, 30, "k")], "e", 100, "k")]
+    vb = np.r_[_chars([("d", 80, 160, "k")], "d", 200, "k"), np.zeros(100, int)]
+    assert k["kappa"] == pytest.approx(cohen_kappa_score(va, vb), abs=1e-9)
+    j = ag.loc["j"]
+    assert (j["support"], j["predicted"], j["tp"]) == (0, 20, 0) and np.isnan(j["recall"])
+    pooled = ag.loc["(pooled)"]
+    assert (pooled["support"], pooled["predicted"], pooled["tp"]) == (140, 100, 40)
+    assert ag.attrs["n_units"] == 300 and ag.attrs["unit"] == "character"

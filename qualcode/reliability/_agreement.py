@@ -248,7 +248,7 @@ def agreement(
         reference: the reference (gold, human) Codings.
         other: the Codings to evaluate (another coder or the auto-coder).
         corpus: the Corpus.
-        unit: as in :func:`agreement_report`.
+        unit: as in :func:`agreement_report` (``character`` counts characters).
         codes: the codes (default: every code either table used).
 
     Returns:
@@ -258,23 +258,39 @@ def agreement(
         precision/recall/F1 are NaN when their denominator is 0.
     """
     func = "agreement"
-    units, labels, xa, xb, ca, cb = _prepare(reference, other, corpus, unit, codes, func)
+    if isinstance(unit, str) and unit == "character":
+        corpus = check_corpus(func, corpus)
+        ca, cb = check_codings(func, reference), check_codings(func, other)
+        labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))
+        _, both, neither, only_a, only_b = _char_tables(ca, cb, corpus, labels)
+        tables = [(code, both[k].sum(), neither[k].sum(), only_a[k].sum(), only_b[k].sum())
+                  for k, code in enumerate(labels)]
+        tables.append(("(pooled)", both.sum(), neither.sum(), only_a.sum(), only_b.sum()))
+        n_units = int(sum(text_index(corpus).doc_len.values()))
+    else:
+        if isinstance(unit, str):
+            check_option(func, "unit", unit, REPORT_UNITS)
+        units, labels, xa, xb, ca, cb = _prepare(reference, other, corpus, unit, codes, func)
+        tables = []
+        for k, code in [*enumerate(labels), (None, "(pooled)")]:
+            x = xa[:, k] if k is not None else xa.ravel()
+            y = xb[:, k] if k is not None else xb.ravel()
+            tables.append((code, np.sum(x & y), np.sum(~x & ~y), np.sum(x & ~y), np.sum(~x & y)))
+        n_units = len(units)
     rows = []
-    for k, code in [*enumerate(labels), (None, "(pooled)")]:
-        x = xa[:, k] if k is not None else xa.ravel()
-        y = xb[:, k] if k is not None else xb.ravel()
-        tp = int(np.sum(x & y))
-        sup, pred = int(x.sum()), int(y.sum())
+    for code, both_n, neither_n, a_n, b_n in tables:
+        t = _table_from_counts(int(both_n), int(neither_n), int(a_n), int(b_n))
+        tp = t["both"]
+        sup, pred = tp + t["only_a"], tp + t["only_b"]
         p = tp / pred if pred else np.nan
         r = tp / sup if sup else np.nan
         f1 = 2 * tp / (sup + pred) if (sup + pred) else np.nan
-        t = _table(x, y)
         rows.append({"code": code, "support": sup, "predicted": pred, "tp": tp, "precision": p, "recall": r,
                      "f1": f1, "kappa": t["kappa"], "alpha": t["alpha"], "pa": t["pa"]})
     out = pd.DataFrame(rows).set_index("code")
     out.columns.name = "measure"
     out.attrs = {"unit": unit if isinstance(unit, str) else "custom", "coders": [_name(ca, "reference"), _name(cb, "other")],
-                 "n_units": len(units)}
+                 "n_units": n_units}
     return out
 
 
