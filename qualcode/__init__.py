@@ -35,6 +35,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "readers": ("qualcode.readers", None),
     "errors": ("qualcode.errors", None),
     "testing": ("qualcode.testing", None),
+    "explore": ("qualcode.explore", None),
+    "reports": ("qualcode.reports", None),
+    "default_cache_dir": ("qualcode._io", "default_cache_dir"),
 }
 
 __all__ = [
@@ -48,7 +51,9 @@ __all__ = [
     "Turn",
     "__version__",
     "backends",
+    "default_cache_dir",
     "errors",
+    "explore",
     "matrices",
     "plotting",
     "read_codings",
@@ -57,6 +62,7 @@ __all__ = [
     "readers",
     "refi",
     "reliability",
+    "reports",
     "testing",
 ]
 

@@ -1,16 +1,36 @@
-"""``qualcode code``: apply a codebook to a corpus and write codings, segments and run info.
+"""``qualcode code``: the main job: ingest, auto-code, matrices, figures and reports.
 
-Other commands (matrices, reports) can reuse :func:`run_coding`, which returns the corpus,
-codebook and codings without writing anything.
+Outputs (in ``--out DIR``): ``codings.csv``, ``segments.csv``, ``matrices.xlsx``,
+``figures/*.png``, ``report.docx``, ``report.html`` and ``run.json``.  Everything is written
+into a temporary folder beside ``DIR`` and moved into place at the end, so an interrupted run
+never leaves half a results folder, and an existing ``DIR`` is only replaced with ``--force``.
+
+Other commands can reuse :func:`run_coding`, which returns the corpus, codebook and codings
+without writing anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import sys
+import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+_EPILOG = """\
+examples:
+  qualcode code transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --out results/
+  qualcode code interviews/ --codebook cb.yaml --out results/ --rules-only --no-reports
+  qualcode code interviews/ --codebook cb.yaml --out results/ --human my_codings.csv --force
+
+outputs: codings.csv, segments.csv, matrices.xlsx, figures/*.png, report.docx, report.html,
+run.json. The embedding cache lives in $QUALCODE_CACHE_DIR (default ~/.cache/qualcode);
+--no-cache keeps it in memory.
+"""
 
 __all__ = ["register", "run", "run_coding", "write_outputs"]
 
@@ -20,7 +40,13 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "code",
         help="code a corpus with a codebook (rules + embeddings)",
-        description="Code transcripts with a codebook and write DIR/codings.csv, DIR/segments.csv and DIR/run.json.",
+        description=(
+            "Ingest transcripts, code them with a codebook (spaCy rules + sentence embeddings, "
+            "optionally learning from human codings), and write codings, theme matrices, figures "
+            "and reports into DIR."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")
     p.add_argument("--codebook", required=True, metavar="FILE", help="codebook YAML")
@@ -33,8 +59,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--threshold", type=float, metavar="X", help="embedding score threshold in [0, 1]")
     p.add_argument("--top-k", type=int, metavar="K", help="at most K codes per segment")
     p.add_argument("--human", metavar="FILE", help="human codings (CSV/XLSX) to learn from; they win")
-    p.add_argument("--cache", metavar="DIR", help="embedding cache folder")
-    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.add_argument("--cache", metavar="DIR", help="embedding cache folder (default: $QUALCODE_CACHE_DIR or ~/.cache/qualcode)")
+    p.add_argument("--no-cache", action="store_true", help="keep embeddings in memory only")
+    p.add_argument("--no-reports", action="store_true", help="only codings.csv, segments.csv and run.json")
+    p.add_argument("--quotes", type=int, default=3, metavar="K", help="exemplar quotes per code in the report (default 3)")
+    p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -58,13 +87,38 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.human and not Path(args.human).is_file():
         msg = f"{args.human}: human codings file not found."
         raise QualcodeError(msg)
+    if getattr(args, "quotes", 1) < 0:
+        msg = f"--quotes must be >= 0. Got {args.quotes} instead."
+        raise QualcodeError(msg)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         msg = f"{out} exists and is not a folder."
         raise QualcodeError(msg)
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        msg = f"{out} is not empty; refusing to overwrite it (pass --force)."
-        raise QualcodeError(msg)
+    if out.is_dir() and any(out.iterdir()):
+        if not args.force:
+            msg = f"{out} already exists and is not empty; refusing to overwrite it (pass --force to replace it)."
+            raise QualcodeError(msg)
+        if not (out / "run.json").is_file():
+            msg = (
+                f"{out} is not a qualcode results folder (it has no run.json); --force only "
+                "replaces earlier results. Choose another --out folder."
+            )
+            raise QualcodeError(msg)
+
+
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    if getattr(args, "no_cache", False):
+        return None
+    if getattr(args, "cache", None):
+        return Path(args.cache)
+    from ._io import default_cache_dir
+
+    return default_cache_dir()
+
+
+def _stage(message: str, args: argparse.Namespace) -> None:
+    if not getattr(args, "no_progress", False):
+        print(f"qualcode: {message}", file=sys.stderr, flush=True)
 
 
 def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -74,10 +128,12 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from .readers import read_corpus
 
     _check_args(args)
+    _stage(f"reading {', '.join(map(str, args.paths))}", args)
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         corpus = read_corpus(list(args.paths))
     codebook = Codebook.load(args.codebook)
+    _stage(f"coding {len(corpus)} documents with {codebook.name} v{codebook.version}", args)
     coder = Coder(
         codebook,
         unit=args.unit,
@@ -86,7 +142,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         rules=not args.embeddings_only,
         embeddings=not args.rules_only,
         top_k=getattr(args, "top_k", None),
-        cache_dir=getattr(args, "cache", None),
+        cache_dir=_cache_dir(args),
         progress=not args.no_progress,
     )
     human = None
@@ -94,49 +150,115 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         from ._codings_io import read_codings
 
         human = read_codings(args.human, corpus)
+        _stage(f"learning from {len(human)} human codings in {args.human}", args)
         coder.fit(corpus, human)
-    codings = coder.code(corpus)
+    codings = coder.code(corpus, human=human)
     codings.meta["settings"] = {
         k: getattr(args, k, None)
         for k in ("unit", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human")
     }
+    cache = _cache_dir(args)
+    codings.meta["embedding_cache"] = str(cache) if cache else "memory"
     args._coder = coder
     return corpus, codebook, codings
 
 
 def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings: Any) -> Path:
-    """Write ``codings.csv``, ``segments.csv`` and ``run.json`` into ``args.out``."""
-    from ._io import atomic_path, atomic_write_text
+    """Write every output into ``args.out`` (atomically, via a temporary sibling folder).
+
+    Returns:
+        The results folder.
+    """
+    from ._io import atomic_write_text
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    codings.to_csv(out / "codings.csv")
-    seg = corpus.segments(args.unit)
-    with atomic_path(out / "segments.csv") as tmp:
-        seg.to_csv(tmp, index=False)
-    run_info = {
-        "command": "code",
-        "paths": [str(p) for p in args.paths],
-        "codebook_path": str(args.codebook),
-        **{k: v for k, v in codings.meta.items()},
-        "corpus_fingerprint": corpus.fingerprint,
-        "n_documents": len(corpus),
-        "n_segments": len(seg),
-        "n_codings": len(codings),
-    }
-    atomic_write_text(out / "run.json", json.dumps(run_info, indent=2, default=str) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        started = time.perf_counter()
+        seg = corpus.segments(args.unit)
+        codings.to_csv(tmp / "codings.csv")
+        seg.to_csv(tmp / "segments.csv", index=False)
+        run_info: dict[str, Any] = {
+            "command": "code",
+            "paths": [str(p) for p in args.paths],
+            "codebook_path": str(args.codebook),
+            **dict(codings.meta),
+            "corpus_fingerprint": corpus.fingerprint,
+            "n_documents": len(corpus),
+            "n_segments": len(seg),
+            "n_codings": len(codings),
+            "outputs": ["codings.csv", "segments.csv", "run.json"],
+        }
+        if not getattr(args, "no_reports", False):
+            run_info["outputs"] += _write_reports(args, tmp, corpus, codebook, codings, run_info)
+        run_info["seconds_writing"] = round(time.perf_counter() - started, 2)
+        atomic_write_text(tmp / "run.json", json.dumps(run_info, indent=2, default=str) + "\n")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out
+
+
+def _write_reports(
+    args: argparse.Namespace, folder: Path, corpus: Any, codebook: Any, codings: Any, run_info: dict[str, Any]
+) -> list[str]:
+    from . import reports
+
+    _stage("building matrices and figures", args)
+    settings = dict(run_info)
+    settings["rules"] = not args.embeddings_only
+    settings["embeddings"] = not args.rules_only
+    report, sheets = reports.build_report(
+        corpus, codebook, codings, settings=settings, figures_dir=folder / "figures",
+        quotes=args.quotes,
+    )
+    _stage("writing matrices.xlsx, report.docx and report.html", args)
+    reports.write_xlsx(folder / "matrices.xlsx", sheets)
+    reports.write_docx(folder / "report.docx", report)
+    reports.write_html(folder / "report.html", report)
+    figures = sorted(p.name for p in (folder / "figures").glob("*.png"))
+    return ["matrices.xlsx", "report.docx", "report.html"] + [f"figures/{f}" for f in figures]
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Move the finished folder ``tmp`` to ``out``, replacing an earlier results folder."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{int(time.time())}")
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode code``; return the exit status."""
+    started = time.perf_counter()
     corpus, codebook, codings = run_coding(args)
     out = write_outputs(args, corpus, codebook, codings)
     f = codings.to_frame()
     n_seg = len(corpus.segments(args.unit, attributes=False))
-    print(f"{len(corpus)} documents, {n_seg} {args.unit} segments, {len(f)} codings -> {out}")
+    print(f"\nqualcode {codebook.name} v{codebook.version}: {len(corpus)} documents, {len(corpus.cases)} cases, "
+          f"{n_seg} {args.unit} segments, {len(f)} codings in {time.perf_counter() - started:.0f} s")
     if len(f):
         counts = f.groupby(["code", "source"]).size().unstack(fill_value=0)
         counts["total"] = counts.sum(axis=1)
-        print(counts.sort_values("total", ascending=False).to_string())
+        counts["cases"] = f.groupby("code")["case_id"].nunique()
+        order = [c.id for c in codebook.codes if c.id in counts.index]
+        print(counts.loc[order].to_string())
+    print(f"\nresults in {out}/:")
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    for name in info.get("outputs", []):
+        if not name.startswith("figures/"):
+            print(f"  {name}")
+    n_fig = sum(1 for n in info.get("outputs", []) if n.startswith("figures/"))
+    if n_fig:
+        print(f"  figures/ ({n_fig} PNG files)")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import ExportError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "default_cache_dir"]
 
 
 @contextlib.contextmanager
@@ -57,3 +57,17 @@ def atomic_write_text(
 ) -> Path:
     """Write ``text`` to ``path`` atomically and return the path."""
     return atomic_write_bytes(path, text.encode(encoding), overwrite=overwrite)
+
+
+def default_cache_dir() -> Path:
+    """Where the command line keeps its embedding cache.
+
+    ``$QUALCODE_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/qualcode`` or
+    ``~/.cache/qualcode``.  The cache holds vectors keyed by a hash of each text, never the
+    text itself; delete the folder to remove it.
+    """
+    env = os.environ.get("QUALCODE_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qualcode"

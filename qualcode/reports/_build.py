@@ -221,10 +221,16 @@ def _with_text(codings: Codings, corpus: Corpus) -> Codings:
 
 def _methods(corpus: Corpus, codebook: Any, settings: Mapping[str, Any], version: str) -> str:
     thresholds = settings.get("thresholds") or {}
-    if isinstance(thresholds, Mapping) and thresholds:
-        thr = "; ".join(f"{k} {float(v):.3f}" for k, v in sorted(thresholds.items()))
-    else:
-        thr = str(settings.get("threshold", "default"))
+    parts = []
+    if isinstance(thresholds, Mapping):
+        for source, values in sorted(thresholds.items()):
+            if isinstance(values, Mapping):
+                if values:
+                    inner = ", ".join(f"{k} {float(v):.3f}" for k, v in sorted(values.items()))
+                    parts.append(f"{source} ({inner})")
+            else:
+                parts.append(f"{source} {float(values):.3f}")
+    thr = "; ".join(parts) or str(settings.get("threshold") or "default")
     return (
         f"The corpus ({len(corpus)} documents, corpus hash {corpus.fingerprint}) was segmented "
         f"into {settings.get('unit', 'sentence')} units and coded automatically with qualcode "
