@@ -45,9 +45,10 @@ def build_matrices(
     sheets["case x code (segments)"] = matrices.case_by_code(
         codings, corpus, value="n_segments", margins=True, **kw
     )
-    sheets["case x code (coverage %)"] = matrices.case_by_code(
-        codings, corpus, value="coverage", **kw
-    )
+    coverage = matrices.case_by_code(codings, corpus, value="coverage", **kw)
+    percent = (coverage * 100).round(2)  # matrices give a fraction; reports show percent
+    percent.attrs = {**coverage.attrs, "unit_of_value": "percent of the case's characters"}
+    sheets["case x code (coverage %)"] = percent
     sheets["case x code (presence)"] = matrices.case_by_code(codings, corpus, value="present", **kw)
     for attribute in report_attributes(corpus):
         sheets[f"code x {attribute}"] = matrices.code_by_attribute(
@@ -166,7 +167,8 @@ def build_report(
             frame = sheets.get(f"code x {attribute}")
             if frame is not None and code.id in frame.index:
                 row = frame.loc[code.id]
-                parts = [f"{col}: {int(v)}" for col, v in row.items() if str(col) != "All"]
+                parts = [f"{col}: {int(v)}" for col, v in row.items()
+                         if str(col) not in ("All", "(missing)")]
                 groups[attribute] = ", ".join(parts) + " cases"
         sections.append(
             CodeSection(
@@ -192,9 +194,16 @@ def build_report(
     by_source = f["source"].value_counts().to_dict()
     run_summary["Codings by source"] = ", ".join(f"{k}: {v}" for k, v in sorted(by_source.items()))
     methods = _methods(corpus, codebook, settings, __version__)
+    seg_table = sheets["case x code (segments)"]
+    coded = seg_table.drop(index="All", errors="ignore")
+    coded = coded[coded.drop(columns="All", errors="ignore").sum(axis=1) > 0].index
+    n_empty = len(seg_table.drop(index="All", errors="ignore")) - len(coded)
+    note = f" ({n_empty} cases without any coding omitted; all cases are in matrices.xlsx)" if n_empty else ""
+    keep = [*coded, "All"] if "All" in seg_table.index else list(coded)
     tables = [
-        ("Cases × codes: coded segments", sheets["case x code (segments)"]),
-        ("Cases × codes: coverage (% of characters)", sheets["case x code (coverage %)"].round(1)),
+        ("Cases × codes: coded segments" + note, seg_table.loc[keep]),
+        ("Cases × codes: coverage (% of characters)" + note,
+         sheets["case x code (coverage %)"].loc[list(coded)].round(1)),
     ]
     tables += [(f"Codes × {name[7:]}: cases", frame) for name, frame in sheets.items()
                if name.startswith("code x ")]

@@ -42,8 +42,18 @@ def _add_table(document, frame: pd.DataFrame, *, font_pt: float = 8) -> None:
         cells = table.add_row().cells
         for j, value in enumerate(row):
             cells[j].text = _fmt(value)
+    from docx.shared import Cm
+
+    # a wide first column for case ids and code names; the rest share the page width
+    table.autofit = False
+    n_cols = flat.shape[1]
+    first = Cm(min(6.5, 26.0 / n_cols * 2.2)) if n_cols > 1 else Cm(26.0)
+    rest = Cm((26.0 - first.cm) / max(n_cols - 1, 1))
+    for j, column in enumerate(table.columns):
+        column.width = first if j == 0 else rest
     for row in table.rows:
-        for cell in row.cells:
+        for j, cell in enumerate(row.cells):
+            cell.width = first if j == 0 else rest
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(font_pt)
