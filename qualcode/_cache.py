@@ -394,7 +394,7 @@ def embed_texts(
     logger.debug("embed_texts: %d texts, %d distinct, %d to embed", len(texts), n_uniq, len(todo))
 
     if todo:
-        from tqdm.auto import tqdm
+        from ._progress import tqdm
 
         bar = tqdm(total=len(todo), unit="text", desc="embedding", disable=not progress, leave=False)
         pending_keys: list[str] = []

@@ -316,7 +316,7 @@ class Coder:
             A :class:`Codings` with machine rows (``source`` rule, embedding or classifier;
             parents ``via children``) plus the human rows, and provenance in ``meta``.
         """
-        from tqdm.auto import tqdm
+        from ._progress import tqdm
 
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
         s = self._score(corpus)

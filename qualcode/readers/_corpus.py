@@ -378,7 +378,7 @@ def read_corpus(
         side = Sidecar(side_path, side_rows) if side_rows and side_path else None
     iterator: Iterable[tuple[Path, bool]] = files
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import tqdm
 
         iterator = tqdm(files, desc="reading", unit="file")
     docs: list[Document] = []
