@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     """Add the ``code`` subcommand."""
     p = subparsers.add_parser(
         "code",
-        help="code a corpus with a codebook (rules + embeddings)",
+        help="the main job: code a corpus with a codebook and write matrices and reports",
         description=(
             "Ingest transcripts, code them with a codebook (spaCy rules + sentence embeddings, "
             "optionally learning from human codings), and write codings, theme matrices, figures "
