@@ -110,6 +110,22 @@ def test_case_by_code_role_filter_and_consensus(corpus, codings):
     assert cons.attrs["coder"] == "consensus"
 
 
+def test_consensus_on_documents_without_speaker_turns():
+    # plain notes: no turns.  Coders x (0-10) and y (2-12) agree on characters 2-10.
+    from qualcode import Corpus, Document
+
+    corpus = Corpus([Document("d", "hello world there friends")])
+    codings = Codings.from_records([
+        {"doc_id": "d", "start": 0, "end": 10, "code": "a", "coder": "x"},
+        {"doc_id": "d", "start": 2, "end": 12, "code": "a", "coder": "y"},
+    ])
+    chars = M.case_by_code(codings, corpus, "n_chars", coder="consensus")
+    assert chars.loc["d", "a"] == 8
+    rows = M.cell(chars, "d", "a")
+    assert list(rows["text"]) == ["llo worl"] and rows["turn"].tolist() == [-1]
+    assert rows["case_id"].tolist() == ["d"]
+
+
 def test_code_by_attribute_groups_and_sizes(corpus, codings):
     m = M.code_by_attribute(codings, corpus, "region")
     assert m.index.name == "code" and m.columns.name == "region"

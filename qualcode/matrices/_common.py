@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,6 +278,25 @@ def _turn_lookup(tidx: TextIndex, gstart: np.ndarray) -> np.ndarray:
     return np.where(inside, pos, -1)
 
 
+def _locate(f: pd.DataFrame, tidx: TextIndex) -> tuple[pd.DataFrame, Callable[[str, Any], np.ndarray]]:
+    """Add global offsets (``gstart``, ``gend``) and a lookup of the turn each coding starts in.
+
+    The lookup ``at(col, fill)`` gives the ``tidx.turns[col]`` value of that turn, and
+    ``fill`` for a coding that starts outside every turn (or when there are no turns).
+    """
+    base = tidx.doc_base(f["doc_id"].to_numpy(dtype=object))
+    f = f.assign(gstart=base + f["start"].to_numpy(), gend=base + f["end"].to_numpy())
+    pos = _turn_lookup(tidx, f["gstart"].to_numpy())
+    t = tidx.turns
+    has = pos >= 0
+    posc = np.where(has, pos, 0)
+
+    def at(col: str, fill: Any) -> np.ndarray:
+        return np.where(has, t[col].to_numpy()[posc] if len(t) else fill, fill)
+
+    return f, at
+
+
 def _consensus(f: pd.DataFrame, coders: list[str], tidx: TextIndex | None) -> pd.DataFrame:
     """Characters coded with a code by every coder, as maximal spans."""
     cols = ["doc_id", "case_id", "start", "end", "code", "coder", "source", "score"]
@@ -469,17 +488,12 @@ def prepare(
             msg = f"{func}: {int((~known).sum())} coding(s) refer to documents not in the corpus and were left out: {bad[:10]}"
             warnings.warn(msg, MatrixWarning, stacklevel=3)
             f = f[known]
-        base = tidx.doc_base(f["doc_id"].to_numpy(dtype=object))
-        f = f.assign(gstart=base + f["start"].to_numpy(), gend=base + f["end"].to_numpy())
-        pos = _turn_lookup(tidx, f["gstart"].to_numpy())
-        t = tidx.turns
-        has = pos >= 0
-        posc = np.where(has, pos, 0)
-        f["turn"] = np.where(has, t["turn"].to_numpy()[posc] if len(t) else -1, -1)
+        f, at = _locate(f, tidx)
+        f["turn"] = at("turn", -1)
         if "speaker" not in f.columns or f["speaker"].isna().all():
-            f["speaker"] = np.where(has, t["speaker"].to_numpy()[posc] if len(t) else None, None)
+            f["speaker"] = at("speaker", None)
         if "role" not in f.columns or f["role"].isna().all():
-            f["role"] = np.where(has, t["role"].to_numpy()[posc] if len(t) else None, None)
+            f["role"] = at("role", None)
     roles = as_list(role)
     if roles is not None:
         if "role" not in f.columns:
@@ -490,18 +504,11 @@ def prepare(
     if coder_rule == "consensus":
         f = _consensus(f, coders_present, tidx)
         if tidx is not None and len(f):
-            base = tidx.doc_base(f["doc_id"].to_numpy(dtype=object))
-            f = f.assign(gstart=base + f["start"].to_numpy(), gend=base + f["end"].to_numpy())
-            pos = _turn_lookup(tidx, f["gstart"].to_numpy())
-            t = tidx.turns
-            has = pos >= 0
-            posc = np.where(has, pos, 0)
-            f["turn"] = np.where(has, t["turn"].to_numpy()[posc], -1)
-            f["speaker"] = np.where(has, t["speaker"].to_numpy()[posc], None)
-            f["role"] = np.where(has, t["role"].to_numpy()[posc], None)
-            f["case_id"] = np.where(
-                has, t["case_id"].to_numpy()[posc], f["doc_id"].map(tidx.doc_case).to_numpy()
-            )
+            f, at = _locate(f, tidx)
+            f["turn"] = at("turn", -1)
+            f["speaker"] = at("speaker", None)
+            f["role"] = at("role", None)
+            f["case_id"] = at("case_id", f["doc_id"].map(tidx.doc_case).to_numpy())
     f = expand_codes(f.reset_index(drop=True), codebook, aggregate)
     if codes is not None:
         f = f[f["code"].isin(list(codes))].reset_index(drop=True)
