@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .._codings import Codings
-from ._common import Prepared, prepare, unique_inverse
-from ._cooc import global_offsets, pairs_sorted
+from ._common import Prepared, prepare
+from ._cooc import cooccurring_pairs
 from ._framework import _positions, map_to_positions, ranked_quotes
 
 __all__ = ["cell"]
@@ -118,18 +118,7 @@ def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **op
             docs_b = set(sub.loc[sub["code"] == c, "doc_id"])
             both = sub[sub["doc_id"].isin(docs_a & docs_b)]
             return _finish(both.sort_values(["doc_id", "start"], kind="stable"), prep)
-        _, coder_g = unique_inverse(sub["coder"].to_numpy())
-        if level == "segment":
-            gs, ge = global_offsets(sub)
-            i, j = pairs_sorted(coder_g, gs, ge)
-        else:
-            ok = sub["turn"].to_numpy() >= 0
-            docs, dinv = unique_inverse(sub["doc_id"].to_numpy())
-            grp = (coder_g * max(len(docs), 1) + dinv)[ok]
-            turn = sub["turn"].to_numpy(np.int64)[ok]
-            idx = np.flatnonzero(ok)
-            i, j = pairs_sorted(grp, turn, turn + int(window) + 1)
-            i, j = idx[i], idx[j]
+        i, j = cooccurring_pairs(sub, level, window)
         ci, cj = sub["code"].to_numpy()[i], sub["code"].to_numpy()[j]
         keep = ((ci == r) & (cj == c)) | ((ci == c) & (cj == r))
         if r == c:

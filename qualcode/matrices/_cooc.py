@@ -56,6 +56,25 @@ def pairs_sorted(group: np.ndarray, pos: np.ndarray, reach: np.ndarray) -> tuple
     return order[i], order[j]
 
 
+def cooccurring_pairs(f: pd.DataFrame, level: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions ``(i, j)`` of the pairs of codings that co-occur, each pair once.
+
+    ``level="segment"``: same coder, overlapping spans; ``level="window"``: same coder and
+    document, starting turns at most ``window`` apart (codings outside turns never pair).
+    """
+    _, coder_g = unique_inverse(f["coder"].to_numpy())
+    if level == "segment":
+        gs, ge = global_offsets(f)
+        return pairs_sorted(coder_g, gs, ge)
+    ok = f["turn"].to_numpy() >= 0
+    docs, dinv = unique_inverse(f["doc_id"].to_numpy())
+    grp = (coder_g * max(len(docs), 1) + dinv)[ok]
+    turn = f["turn"].to_numpy(np.int64)[ok]
+    idx = np.flatnonzero(ok)
+    i, j = pairs_sorted(grp, turn, turn + int(window) + 1)
+    return idx[i], idx[j]
+
+
 def _pair_matrix(ci: np.ndarray, cj: np.ndarray, ncodes: int, weights: np.ndarray | None = None) -> np.ndarray:
     diff = ci != cj
     ci, cj = ci[diff], cj[diff]
@@ -160,18 +179,7 @@ def cooccurrence(
         freq = np.diag(n12).copy()
     else:
         freq = np.bincount(cc, minlength=k).astype(np.int64)
-        _, coder_g = unique_inverse(f["coder"].to_numpy())
-        if level == "segment":
-            gs, ge = global_offsets(f)
-            i, j = pairs_sorted(coder_g, gs, ge)
-        else:
-            ok = f["turn"].to_numpy() >= 0
-            docs, dinv = unique_inverse(f["doc_id"].to_numpy())
-            grp = (coder_g * max(len(docs), 1) + dinv)[ok]
-            turn = f["turn"].to_numpy(np.int64)[ok]
-            idx = np.flatnonzero(ok)
-            i, j = pairs_sorted(grp, turn, turn + int(window) + 1)
-            i, j = idx[i], idx[j]
+        i, j = cooccurring_pairs(f, level, window)
         n12 = _pair_matrix(cc[i], cc[j], k).astype(np.int64)
         np.fill_diagonal(n12, freq)
     with np.errstate(divide="ignore", invalid="ignore"):
