@@ -121,6 +121,29 @@ def _pct(counts: pd.DataFrame, value: str, margins: bool, name: str) -> pd.DataF
     return out
 
 
+def _values(
+    counts: pd.DataFrame, value: str, den: pd.Series | None, *, axis: int, margins: bool, name: str
+) -> pd.DataFrame:
+    """The cell values from the statistic matrix of :func:`_stat_matrix`.
+
+    Counts stay as they are, ``present`` is 0/1; with a denominator ``den`` (one size per
+    row for ``axis=0``, per column for ``axis=1``; its margin is the sum) the value is
+    ``counts / den``, times 1,000 for ``normalized``, NaN where the size is 0; without
+    one it is a percentage (:func:`_pct`).
+    """
+    if value in ("n_segments", "n_docs", "n_cases", "n_chars", "n_words"):
+        return counts
+    if value == "present":
+        return (counts > 0).astype("int64")
+    if den is None:
+        return _pct(counts, value, margins, name)
+    den = den.astype("float64")
+    if margins:
+        den = pd.concat([den, pd.Series([den.sum()], index=[name])])
+    scale = 1000.0 if value == "normalized" else 1.0
+    return counts.astype("float64").div(den.where(den > 0).to_numpy(), axis=axis) * scale
+
+
 def _finish(
     m: pd.DataFrame,
     *,
@@ -248,19 +271,10 @@ def case_by_code(
     name = "All"
     stat = _stat_of(value)
     counts = _stat_matrix(f, "case_id", "code", rows, cols, stat, prep, margins=margins, code_axis="columns", name=name)
-    if value in ("n_segments", "n_docs", "n_cases", "n_chars", "n_words"):
-        m = counts
-    elif value == "present":
-        m = (counts > 0).astype("int64")
-    elif value in ("coverage", "normalized"):
+    sizes = None
+    if value in ("coverage", "normalized"):
         sizes = (prep.tidx.case_chars if value == "coverage" else prep.tidx.case_words).reindex(rows)
-        sizes = sizes.astype("float64")
-        if margins:
-            sizes = pd.concat([sizes, pd.Series([sizes.sum()], index=[name])])
-        scale = 1.0 if value == "coverage" else 1000.0
-        m = counts.astype("float64").div(sizes.where(sizes > 0).to_numpy(), axis=0) * scale
-    else:
-        m = _pct(counts, value, margins, name)
+    m = _values(counts, value, sizes, axis=0, margins=margins, name=name)
     attrs = {
         "kind": "case_by_code",
         "value": value,
@@ -393,19 +407,8 @@ def code_by_attribute(
     name = "All"
     stat = _stat_of(value)
     counts = _stat_matrix(f, "code", "_group", rows, cols, stat, prep, margins=margins, code_axis="index", name=name)
-    if value in ("n_segments", "n_docs", "n_cases", "n_chars", "n_words"):
-        m = counts
-    elif value == "present":
-        m = (counts > 0).astype("int64")
-    elif value in ("share_cases", "per_case", "coverage", "normalized"):
-        den = {"share_cases": gsize, "per_case": gsize, "coverage": gchars, "normalized": gwords}[value]
-        den = den.astype("float64")
-        if margins:
-            den = pd.concat([den, pd.Series([den.sum()], index=[name])])
-        scale = 1000.0 if value == "normalized" else 1.0
-        m = counts.astype("float64").div(den.where(den > 0).to_numpy(), axis=1) * scale
-    else:
-        m = _pct(counts, value, margins, name)
+    den = {"share_cases": gsize, "per_case": gsize, "coverage": gchars, "normalized": gwords}.get(value)
+    m = _values(counts, value, den, axis=1, margins=margins, name=name)
     attrs = {
         "kind": "code_by_attribute",
         "value": value,
