@@ -59,6 +59,11 @@ def test_readers_table_text_column_argument_and_errors(tmp_path):
     p.write_text("who,comment\nx,First comment.\ny,Second one.\n", encoding="utf-8")
     with pytest.raises(IngestError, match="t.csv.*text column"):
         read_documents(p)  # a named file without a text column raises
+    wanted = "a table needs a text column (text, response, answer, jawaban, content, transcript) or text_column="
+    for read in (read_documents, read_corpus):
+        with pytest.raises(IngestError) as info:
+            read(p)
+        assert wanted in str(info.value) and "t.csv" in str(info.value)
     docs = read_documents(p, text_column="comment", id_column="who")
     assert [d.turn_text(0) for d in docs] == ["First comment.", "Second one."]
     with pytest.raises(IngestError, match="t.csv.*'nope'"):

@@ -37,6 +37,8 @@ SUPPORTED: dict[str, str] = {
 SIDECAR_NAMES = ("cases.csv", "cases.xlsx")
 _WARN_SUFFIXES = {".doc", ".pdf", ".rtf", ".odt", ".xls", ".pages", ".json"}
 PathLike = str | os.PathLike[str]
+#: the error for a directly named .csv/.xlsx without a text column
+_NO_TEXT_COLUMN = "a table needs a text column (text, response, answer, jawaban, content, transcript) or text_column="
 
 
 class _Options:
@@ -156,8 +158,7 @@ def read_documents(
     p = Path(path)
     parsed = _parse_file(p, opts)
     if parsed is None:
-        msg = "a table needs a text column (text, response, answer, jawaban, content, transcript) or text_column="
-        raise IngestError(msg, path=p)
+        raise IngestError(_NO_TEXT_COLUMN, path=p)
     side = read_sidecar(sidecar) if isinstance(sidecar, (str, os.PathLike)) else sidecar
     return [finalise(x, language=opts.language, kind=opts.kind, sidecar=side)[0] for x in parsed]
 
@@ -389,11 +390,7 @@ def read_corpus(
             parsed = _parse_file(f, opts)
             if parsed is None:
                 if not in_folder:
-                    msg = (
-                        "a table needs a text column (text, response, answer, jawaban, "
-                        "content, transcript) or text_column="
-                    )
-                    raise IngestError(msg, path=f)
+                    raise IngestError(_NO_TEXT_COLUMN, path=f)
                 warnings.warn(
                     f"{f}: skipped, not a document table (no text column such as 'text', "
                     "'response' or 'answer'; pass text_column= to read it)",
