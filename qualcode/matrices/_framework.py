@@ -139,6 +139,21 @@ def _join_cells(quotes: list[str], rank: np.ndarray) -> tuple[np.ndarray, list[s
     return starts, cells
 
 
+def _quote_cells(
+    f: pd.DataFrame, keys: list[str], corpus: Corpus, quotes: int, max_chars: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Each group's ``quotes`` best quotes (:func:`top_quotes`) formatted and joined into one cell.
+
+    Returns:
+        ``(groups, texts)``: the ``keys`` values of each group (one array per key) and its
+        cell text, in the same order.
+    """
+    pos, rank = top_quotes(f, keys, quotes)
+    sel = f.iloc[pos]
+    starts, texts = _join_cells(_format_quotes(sel, corpus, max_chars), rank)
+    return {k: sel[k].to_numpy(dtype=object)[starts] for k in keys}, texts
+
+
 def framework_matrix(
     codings: Any,
     corpus: Corpus,
@@ -205,12 +220,10 @@ def framework_matrix(
     f = check_cases(func, prep, rows)
     cols = pd.Index(code_order(f["code"].unique().tolist(), codebook, codes), name="code")
     m = pd.DataFrame("", index=rows, columns=cols, dtype=object)
-    pos, rank = top_quotes(f, ["case_id", "code"], int(quotes))
-    if len(pos):
-        sel = f.iloc[pos]
-        starts, texts = _join_cells(_format_quotes(sel, corpus, int(max_chars)), rank)
-        ri = rows.get_indexer(sel["case_id"].to_numpy(dtype=object)[starts])
-        ci = cols.get_indexer(sel["code"].to_numpy(dtype=object)[starts])
+    groups, texts = _quote_cells(f, ["case_id", "code"], corpus, int(quotes), int(max_chars))
+    if len(texts):
+        ri = rows.get_indexer(groups["case_id"])
+        ci = cols.get_indexer(groups["code"])
         ok = (ri >= 0) & (ci >= 0)
         values = m.to_numpy(dtype=object, copy=True)
         values[ri[ok], ci[ok]] = np.asarray(texts, dtype=object)[ok]
@@ -302,10 +315,8 @@ def case_profile(
         out["last"] = rel.groupby(f["code"]).max()
         out["n_cases"] = n_cases.reindex(out.index).astype("int64")
         out["share_cases"] = out["n_cases"] / len(all_cases)
-        pos, rank = top_quotes(f, ["code"], int(quotes))
-        sel = f.iloc[pos]
-        starts, texts = _join_cells(_format_quotes(sel, corpus, int(max_chars)), rank)
-        qs = pd.Series(texts, index=sel["code"].to_numpy(dtype=object)[starts], dtype=object)
+        groups, texts = _quote_cells(f, ["code"], corpus, int(quotes), int(max_chars))
+        qs = pd.Series(texts, index=groups["code"], dtype=object)
         out["quotes"] = qs.reindex(out.index).fillna("")
         out = out.reset_index().sort_values(["n_segments", "n_chars", "code"], ascending=[False, False, True], kind="stable")
         out = out.set_index("code")[cols]
