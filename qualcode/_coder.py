@@ -7,8 +7,9 @@ Fusion, per segment and code:
   when their precision on the human-coded segments was at least 0.6 (otherwise they remain
   a classifier feature and appear in the evidence).
 * **embedding**: the calibrated zero-shot score clears the code's threshold (the code's own
-  ``embedding.threshold``, else the Coder's ``threshold``, else 0.5; after ``fit``, the
-  threshold tuned on the human codings for codes without a classifier).
+  ``embedding.threshold``, else the Coder's ``threshold``, else 0.5; after ``fit``, codes
+  without a classifier may get a higher threshold: the lowest at which the zero-shot
+  decisions on the human-coded segments were at least 60% precise).
 * **classifier** (after ``fit``): the calibrated probability clears the threshold chosen by
   cross-validation; for such codes it replaces the zero-shot embedding decision.
 
@@ -60,12 +61,14 @@ class Coder:
         threshold: default threshold on the calibrated embedding score (codes may override).
         rules: use the codebook's rules.
         embeddings: use sentence embeddings.
-        window: sentences per window (``unit="window"``) and the context window of ``fit``.
+        window: sentences per window (``unit="window"``).
         top_k: keep at most this many codes per segment (highest scores); ``None``: all.
         cache_dir: folder of the on-disk embedding cache (``None``: in memory).
         batch_size: texts per embedding call.
         progress: show progress bars.
-        n_jobs: parallel jobs for embedding (passed on to the embedding layer when it can).
+        n_jobs: threads that train the per-code classifiers of ``fit`` in parallel (``-1``:
+            all cores).  Embedding uses the backend's own threads and rule matching runs in
+            this process; neither depends on ``n_jobs``.
         coder_name: the ``coder`` column of machine rows (default ``"qualcode:<mode>"``).
         random_state: seed for the classifiers.
 
@@ -288,20 +291,31 @@ class Coder:
         return th
 
     def _features(self, s: dict[str, Any]) -> np.ndarray:
-        from ._learn import context_features
+        from ._learn import segment_features
 
-        seg = s["segments"]
-        blocks = [s["rule_count"]]
         emb = s["emb"]
-        if emb is not None:
-            vec = emb.vectors
-            blocks = [vec, context_features(seg, vec, window=self.window), emb.similarity, emb.score, *blocks]
-        else:
-            from ._learn import context_features as cf
+        if emb is None:
+            return segment_features(s["segments"], s["rule_count"])
+        codes = s["codes"]
+        sim = np.zeros((len(s["segments"]), len(codes)), dtype=np.float32)
+        score = np.zeros_like(sim)
+        for jc, c in enumerate(emb.codes):
+            if c in codes:
+                j = codes.index(c)
+                sim[:, j] = emb.similarity[:, jc]
+                score[:, j] = emb.score[:, jc]
+        return segment_features(s["segments"], s["rule_count"], emb.vectors, sim, score)
 
-            pos = cf(seg, np.zeros((len(seg), 1), dtype=np.float32), window=self.window)[:, -3:]
-            blocks = [pos, *blocks]
-        return np.hstack([b.astype(np.float32) for b in blocks])
+    def _classifier_probs(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Calibrated probabilities of every trained classifier (shared scaling done once)."""
+        scaled: dict[int, np.ndarray] = {}
+        out = {}
+        for c, model in self.classifiers_.items():
+            key = id(model.scaler)
+            if key not in scaled:
+                scaled[key] = model.scaler.transform(x.astype(np.float64))
+            out[c] = model.predict_proba(scaled[key], scaled=True)[:, 1]
+        return out
 
     # -- coding ---------------------------------------------------------------------------
     def code(self, corpus: Any, *, human: Codings | None = None) -> Codings:
@@ -346,10 +360,10 @@ class Coder:
         clf_dec = np.zeros((n, k), dtype=bool)
         classifiers = getattr(self, "classifiers_", {})
         if classifiers and n:
-            x = self._features(s)
-            for c, model in classifiers.items():
+            probs = self._classifier_probs(self._features(s))
+            for c in classifiers:
                 j = codes.index(c)
-                clf_prob[:, j] = model.predict_proba(x)[:, 1]
+                clf_prob[:, j] = probs[c]
                 clf_dec[:, j] = clf_prob[:, j] >= self.thresholds_["classifier"][c]
                 emb_dec[:, j] = False
         cands["embedding"], scores["embedding"] = emb_dec, emb_score
@@ -489,26 +503,45 @@ class Coder:
         }
 
     # -- learning -------------------------------------------------------------------------
-    def fit(self, corpus: Any, human_codings: Codings, *, min_pos: int = 8, min_neg: int = 8) -> Coder:
+    def fit(
+        self,
+        corpus: Any,
+        human_codings: Codings,
+        *,
+        min_pos: int = 8,
+        min_neg: int = 8,
+        cv: int = 5,
+    ) -> Coder:
         """Learn per-code classifiers and thresholds from human codings.
 
-        See :mod:`qualcode._learn` for how human spans become segment labels, the features,
-        and how thresholds are chosen (F1 over grouped cross-validation predictions).
+        See :mod:`qualcode._learn` for how human spans become segment labels, the features
+        (segment, neighbours, position, zero-shot scores, rule hits), the classifiers and how
+        their regularisation and thresholds are chosen (F1 over cross-validation predictions,
+        folds grouped by document).  Codes with too few examples keep rules + similarity;
+        their thresholds are only ever raised (to reach a precision of 0.6 on the human
+        codings), and a code's rules stop firing on their own when they were less than 60%
+        precise on the human-coded segments.
 
         Args:
             corpus: the corpus the human codings refer to.
             human_codings: a :class:`Codings` (rows with ``source == "human"`` are used).
             min_pos: positives a code needs to get a classifier.
             min_neg: negatives a code needs to get a classifier.
+            cv: cross-validation folds (at most one per coded document).
 
         Returns:
             ``self``.
 
         Raises:
             CodingsError: there are no human codings, or none fall on the corpus.
+            ValueError: ``cv``, ``min_pos`` or ``min_neg`` is not a positive int (``cv >= 2``).
         """
-        from ._learn import best_threshold, segment_labels, train_classifier
+        from ._learn import raise_threshold, segment_labels, train_classifiers
 
+        for name, value, low in (("cv", cv, 2), ("min_pos", min_pos, 1), ("min_neg", min_neg, 1)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                msg = f"The {name!r} parameter of Coder.fit must be an int >= {low}. Got {value!r} instead."
+                raise ValueError(msg)
         human = self._human(human_codings)
         if human is None or not len(human):
             msg = "fit needs human codings (rows with source == 'human'); got none."
@@ -522,37 +555,48 @@ class Coder:
         if not labelled.any():
             msg = "none of the human codings fall on documents of this corpus (check doc_id values)."
             raise CodingsError(msg)
-        x = self._features(s)[labelled]
         yl = y[labelled]
         groups = seg.loc[labelled, "doc_id"].to_numpy()
-        classifiers: dict[str, Any] = {}
-        clf_th: dict[str, float] = {}
-        emb_th: dict[str, float] = {}
-        cv_f1: dict[str, float] = {}
-        precise: dict[str, bool] = {}
         emb = s["emb"]
+        zero_th = self._thresholds(emb)
+        precise: dict[str, bool] = {}
+        emb_th: dict[str, float] = {}
+        trainable: list[int] = []
         for j, c in enumerate(codes):
             pos = int(yl[:, j].sum())
             neg = int((~yl[:, j]).sum())
             fired = s["rule_fired"][labelled, j]
             if fired.any():
                 precise[c] = bool(yl[fired, j].mean() >= _RULE_PRECISION)
-            if pos >= min_pos and neg >= min_neg and emb is not None:
-                model, thr, f1 = train_classifier(x, yl[:, j], groups, random_state=self.random_state)
-                classifiers[c] = model
-                clf_th[c] = thr
-                cv_f1[c] = f1
-            elif emb is not None and c in emb.codes and pos >= 2:
-                thr, f1 = best_threshold(yl[:, j], emb.score[labelled, emb.codes.index(c)])
-                emb_th[c] = thr
-                cv_f1[c] = f1
-        self.classifiers_ = classifiers
-        self.thresholds_ = {"classifier": clf_th, "embedding": emb_th}
+            if pos >= min_pos and neg >= min_neg:
+                trainable.append(j)
+            elif emb is not None and c in emb.codes:
+                sc = emb.score[labelled, emb.codes.index(c)]
+                th = raise_threshold(yl[:, j], sc, zero_th[c], min_precision=_RULE_PRECISION)
+                if th != zero_th[c]:
+                    emb_th[c] = th
+        trained = {}
+        if trainable:
+            x = self._features(s)[labelled]
+            trained = train_classifiers(
+                x,
+                yl[:, trainable],
+                groups,
+                [codes[j] for j in trainable],
+                n_splits=cv,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            )
+        self.classifiers_ = {c: m for c, (m, _t) in trained.items()}
+        self.thresholds_ = {"classifier": {c: t for c, (_m, t) in trained.items()}, "embedding": emb_th}
         self.rule_precise_ = precise
-        self.cv_f1_ = cv_f1
+        self.cv_f1_ = {c: m.cv_f1 for c, (m, _t) in trained.items()}
         self.human_ = human
         self.n_labelled_ = int(labelled.sum())
-        logger.info("fit: %d classifiers on %d labelled segments", len(classifiers), self.n_labelled_)
+        logger.info(
+            "fit: %d classifiers on %d labelled segments; raised zero-shot thresholds of %s",
+            len(trained), self.n_labelled_, sorted(emb_th) or "no code",
+        )  # fmt: skip
         return self
 
     def next_to_code(self, corpus: Any, n: int = 20) -> pd.DataFrame:
@@ -584,7 +628,8 @@ class Coder:
             return pd.DataFrame(columns=cols)
         x = self._features(s)
         names = list(self.classifiers_)
-        probs = np.column_stack([self.classifiers_[c].predict_proba(x)[:, 1] for c in names])
+        by_code = self._classifier_probs(x)
+        probs = np.column_stack([by_code[c] for c in names])
         th = np.array([self.thresholds_["classifier"][c] for c in names])
         dist = np.abs(probs - th[None, :]) / np.maximum(th, 1 - th)[None, :]
         jbest = dist.argmin(axis=1)

@@ -6,24 +6,40 @@ Mapping human spans onto segments
     short quote inside a long segment).  Segments of documents the human coded at all, but
     without such a span, are **negative**; documents without any human coding are unlabelled.
 
-Features (one row per segment)
+Features (one row per segment, see :func:`segment_features`)
     the segment vector; the vectors of the previous and the next segment in the same document
-    (zeros at the edges); the mean vector of the ``window`` segments around it; the relative
-    position in the document (0..1), first/last flags; the per-code rule hit counts; the
-    zero-shot similarity and calibrated score of every code.
+    (zeros at the edges); the position in the document (relative position 0..1, first,
+    second, second-to-last and last flags); every code's zero-shot similarity, calibrated
+    score and rule hit count for the segment, and the similarity and rule hit counts of the
+    previous and next segments.
 
-Classifiers
-    One ``LogisticRegression`` (standardised features, L2) per code with at least
-    ``min_pos`` positives and ``min_neg`` negatives.  Its probability threshold is the one that
-    maximises F1 over grouped (by document) cross-validation predictions.  Codes with fewer
-    examples keep rules + similarity; where they have at least two positives, the similarity
-    threshold is tuned the same way on the training segments.
+Scaling
+    Features are standardised with the training mean and a floored spread (at least 0.1), then
+    clipped to [-5, 5] (:class:`ClippedScaler`).  Plain standardisation turns a feature that
+    is rare in the training data (a rule that fired once) into values of 20-30 on new data,
+    which swamps the decision.
+
+Classifiers (:func:`train_classifiers`)
+    One L2 ``LogisticRegression`` (liblinear, ``class_weight="balanced"``) per code with at
+    least ``min_pos`` positives and ``min_neg`` negatives.  Grouped cross-validation (folds by
+    document) gives out-of-fold decision values for every C of a small grid; the C with the
+    best out-of-fold F1 is kept.  A one-dimensional logistic fit of the out-of-fold decision
+    values against the labels (Platt scaling) turns decisions into calibrated probabilities,
+    and the code's probability threshold is the one that maximises F1 over the out-of-fold
+    probabilities.  The final model is refitted on all labelled segments.
+
+Codes without a classifier (:func:`raise_threshold`)
+    keep rules + zero-shot similarity.  Their thresholds are never *lowered* from a handful of
+    examples (an F1-optimal cut over two or three positives is noise and typically floods new
+    data with false positives); they are *raised* until the zero-shot decisions on the
+    human-coded segments are at least ``min_precision`` precise.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +47,21 @@ import pandas as pd
 
 logger = logging.getLogger("qualcode")
 
-__all__ = ["best_threshold", "context_features", "segment_labels", "train_classifier"]
+__all__ = [
+    "C_GRID",
+    "ClippedScaler",
+    "CodeClassifier",
+    "best_threshold",
+    "context_features",
+    "raise_threshold",
+    "segment_features",
+    "segment_labels",
+    "train_classifiers",
+]
+
+#: Inverse regularisation strengths tried by cross-validation (chosen on qabstracts-dev:
+#: 1,200+ features from a few hundred labelled segments need strong regularisation).
+C_GRID: tuple[float, ...] = (0.003, 0.01, 0.03)
 
 
 def segment_labels(
@@ -73,32 +103,76 @@ def segment_labels(
     return y, labelled
 
 
-def context_features(
-    segments: pd.DataFrame, vectors: np.ndarray, *, window: int = 3
-) -> np.ndarray:
-    """Neighbour and position features: prev, next, window mean vectors, position (see above)."""
-    n, dim = vectors.shape
-    prev = np.zeros_like(vectors)
-    nxt = np.zeros_like(vectors)
-    mean = np.zeros_like(vectors)
-    pos = np.zeros((n, 3), dtype=np.float32)
-    order = segments.reset_index(drop=True).sort_values(["doc_id", "start"], kind="stable")
-    half = max(1, int(window)) // 2 + 1
-    for _doc, g in order.groupby("doc_id", sort=False):
-        idx = g.index.to_numpy()
+def _doc_order(segments: pd.DataFrame) -> list[np.ndarray]:
+    """Row indices of each document's segments in text order."""
+    frame = pd.DataFrame(
+        {"doc_id": segments["doc_id"].to_numpy(), "start": segments["start"].to_numpy()}
+    )
+    order = frame.sort_values(["doc_id", "start"], kind="stable")
+    return [g.index.to_numpy() for _d, g in order.groupby("doc_id", sort=False)]
+
+
+def _neighbours(blocks: np.ndarray, docs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    prev = np.zeros_like(blocks)
+    nxt = np.zeros_like(blocks)
+    for idx in docs:
+        if len(idx) > 1:
+            prev[idx[1:]] = blocks[idx[:-1]]
+            nxt[idx[:-1]] = blocks[idx[1:]]
+    return prev, nxt
+
+
+def context_features(segments: pd.DataFrame, vectors: np.ndarray) -> np.ndarray:
+    """Neighbour and position features: previous and next vectors, then :func:`position_features`."""
+    docs = _doc_order(segments)
+    prev, nxt = _neighbours(vectors, docs)
+    return np.hstack([prev, nxt, position_features(segments, docs)])
+
+
+def position_features(segments: pd.DataFrame, docs: list[np.ndarray] | None = None) -> np.ndarray:
+    """``(n, 5)``: relative position in the document (0..1), first, second, second-to-last, last."""
+    docs = _doc_order(segments) if docs is None else docs
+    pos = np.zeros((len(segments), 5), dtype=np.float32)
+    for idx in docs:
         m = len(idx)
-        v = vectors[idx]
-        if m > 1:
-            prev[idx[1:]] = v[:-1]
-            nxt[idx[:-1]] = v[1:]
-        csum = np.vstack([np.zeros((1, dim), dtype=np.float64), np.cumsum(v, axis=0, dtype=np.float64)])
-        lo = np.clip(np.arange(m) - half + 1, 0, m)
-        hi = np.clip(np.arange(m) + half, 0, m)
-        mean[idx] = ((csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)[:, None]).astype(np.float32)
-        pos[idx, 0] = np.arange(m) / max(m - 1, 1)
-        pos[idx, 1] = np.arange(m) == 0
-        pos[idx, 2] = np.arange(m) == m - 1
-    return np.hstack([prev, nxt, mean, pos])
+        r = np.arange(m)
+        pos[idx, 0] = r / max(m - 1, 1)
+        pos[idx, 1] = r == 0
+        pos[idx, 2] = r == 1
+        pos[idx, 3] = r == m - 2
+        pos[idx, 4] = r == m - 1
+    return pos
+
+
+def segment_features(
+    segments: pd.DataFrame,
+    rule_count: np.ndarray,
+    vectors: np.ndarray | None = None,
+    similarity: np.ndarray | None = None,
+    score: np.ndarray | None = None,
+) -> np.ndarray:
+    """The classifier's feature matrix (see the module docstring); float32 ``(n, f)``.
+
+    Args:
+        segments: the segments (``doc_id, start``), one row per feature row.
+        rule_count: ``(n, k)`` valid rule hits per code.
+        vectors: ``(n, dim)`` segment vectors (``None`` for rules only).
+        similarity: ``(n, k)`` zero-shot similarities aligned with ``rule_count``.
+        score: ``(n, k)`` calibrated zero-shot scores aligned with ``rule_count``.
+    """
+    docs = _doc_order(segments)
+    rule_count = np.log1p(np.asarray(rule_count, dtype=np.float32))
+    blocks: list[np.ndarray] = []
+    if vectors is not None:
+        blocks += [vectors, *_neighbours(vectors, docs)]
+    blocks.append(position_features(segments, docs))
+    if similarity is not None:
+        blocks += [similarity, score if score is not None else np.zeros_like(similarity)]
+    blocks.append(rule_count)
+    if similarity is not None:
+        blocks += list(_neighbours(similarity, docs))
+    blocks += list(_neighbours(rule_count, docs))
+    return np.hstack([np.asarray(b, dtype=np.float32) for b in blocks])
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -120,39 +194,188 @@ def best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return thr, float(f1[k])
 
 
-def train_classifier(
+def raise_threshold(
+    y: np.ndarray, score: np.ndarray, threshold: float, *, min_precision: float = 0.6
+) -> float:
+    """The smallest threshold >= ``threshold`` whose decisions on labelled data are precise enough.
+
+    Args:
+        y: human labels of the labelled segments.
+        score: the zero-shot scores of the same segments.
+        threshold: the current (zero-shot) threshold.
+        min_precision: required share of human positives among the segments at or above the
+            threshold.
+
+    Returns:
+        ``threshold`` when it already meets ``min_precision`` (or fires on nothing); otherwise
+        the lowest score cut that does, or a cut just above every labelled score when none
+        does (the code then only fires on segments more similar than anything seen).
+    """
+    y = np.asarray(y, dtype=bool)
+    score = np.asarray(score, dtype=float)
+    above = score >= threshold
+    if not above.any() or y[above].mean() >= min_precision:
+        return float(threshold)
+    order = np.argsort(-score, kind="stable")
+    ss, ys = score[order], y[order]
+    prec = np.cumsum(ys) / np.arange(1, len(ys) + 1)
+    ok = np.flatnonzero((prec >= min_precision) & (ss >= threshold) & np.r_[ss[1:] != ss[:-1], True])
+    if len(ok):
+        k = int(ok[-1])
+        return float(ss[k]) if k + 1 >= len(ss) else float((ss[k] + ss[k + 1]) / 2)
+    return float(np.nextafter(ss[0], np.inf))
+
+
+class ClippedScaler:
+    """Standardise with a floored spread and clip (see the module docstring).
+
+    Args:
+        floor: smallest spread a feature is divided by.
+        clip: absolute bound of the scaled values.
+    """
+
+    def __init__(self, floor: float = 0.1, clip: float = 5.0):
+        self.floor = floor
+        self.clip = clip
+
+    def fit(self, x: np.ndarray) -> ClippedScaler:
+        """Learn mean and spread of ``x``."""
+        self.mean_ = x.mean(axis=0)
+        self.scale_ = np.maximum(x.std(axis=0), self.floor)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Scaled, clipped copy of ``x``."""
+        return np.clip((x - self.mean_) / self.scale_, -self.clip, self.clip)
+
+
+@dataclass
+class CodeClassifier:
+    """One code's trained classifier: scaler, linear model and Platt calibration.
+
+    Attributes:
+        scaler: the fitted :class:`ClippedScaler` (shared by the codes of one fit).
+        model: the fitted ``LogisticRegression``.
+        a, b: calibration ``p = 1 / (1 + exp(-(a * decision + b)))``.
+        c: the regularisation strength chosen by cross-validation.
+        cv_f1: out-of-fold F1 at the chosen threshold.
+    """
+
+    scaler: ClippedScaler
+    model: Any
+    a: float
+    b: float
+    c: float
+    cv_f1: float
+
+    def decision_function(self, x: np.ndarray, *, scaled: bool = False) -> np.ndarray:
+        """Raw linear decision values."""
+        return self.model.decision_function(x if scaled else self.scaler.transform(x))
+
+    def predict_proba(self, x: np.ndarray, *, scaled: bool = False) -> np.ndarray:
+        """``(n, 2)`` calibrated probabilities (scikit-learn layout)."""
+        p = _sigmoid(self.a * self.decision_function(x, scaled=scaled) + self.b)
+        return np.column_stack([1.0 - p, p])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def _platt(d: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Logistic fit of labels on decision values (a, b); identity-like when degenerate."""
+    from sklearn.linear_model import LogisticRegression
+
+    if y.all() or not y.any() or np.ptp(d) == 0:
+        return 1.0, 0.0
+    m = LogisticRegression(C=100.0, solver="lbfgs").fit(d[:, None], y)
+    a = float(m.coef_[0, 0])
+    if a <= 0:  # the model ranks worse than chance out of fold: keep the raw order
+        return 1.0, 0.0
+    return a, float(m.intercept_[0])
+
+
+def _lr(c: float, random_state: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=c, solver="liblinear", dual=True, class_weight="balanced", max_iter=5000,
+        random_state=random_state,
+    )  # fmt: skip
+
+
+def train_classifiers(
     x: np.ndarray,
     y: np.ndarray,
     groups: np.ndarray,
+    codes: Sequence[str],
     *,
-    random_state: int = 0,
-    c: float = 0.05,
+    cs: Sequence[float] = C_GRID,
     n_splits: int = 5,
-) -> tuple[Any, float, float]:
-    """Fit a standardised logistic regression and pick its threshold by grouped CV.
+    random_state: int = 0,
+    n_jobs: int = 1,
+) -> dict[str, tuple[CodeClassifier, float]]:
+    """Train one classifier per column of ``y`` (see the module docstring).
+
+    Args:
+        x: ``(n, f)`` features of the labelled segments.
+        y: ``(n, len(codes))`` bool labels.
+        groups: ``(n,)`` document of each row (cross-validation never splits a document).
+        codes: the code of each label column.
+        cs: the C values tried.
+        n_splits: cross-validation folds (fewer when there are fewer documents).
+        random_state: seed of the solver.
+        n_jobs: threads training codes in parallel (liblinear releases the GIL).
 
     Returns:
-        ``(model, threshold, cv_f1)``.
+        ``{code: (classifier, probability threshold)}``.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    import warnings
 
-    def make() -> Any:
-        return make_pipeline(
-            StandardScaler(),
-            LogisticRegression(C=c, max_iter=2000, random_state=random_state),
-        )
+    from joblib import Parallel, delayed
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import GroupKFold
 
-    n_groups = len(np.unique(groups))
-    splits = min(n_splits, n_groups)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=bool)
+    splits = min(int(n_splits), len(np.unique(groups)))
+    folds = []
     if splits >= 2:
-        proba = cross_val_predict(
-            make(), x, y, groups=groups, cv=GroupKFold(n_splits=splits), method="predict_proba"
-        )[:, 1]
-        thr, f1 = best_threshold(y, proba)
-    else:  # pragma: no cover - a single labelled document
-        thr, f1 = 0.5, float("nan")
-    model = make().fit(x, y)
-    return model, thr, f1
+        for tr, te in GroupKFold(n_splits=splits).split(x, groups=groups):
+            sc = ClippedScaler().fit(x[tr])
+            folds.append((tr, te, sc.transform(x[tr]), sc.transform(x[te])))
+    scaler = ClippedScaler().fit(x)
+    xs = scaler.transform(x)
+
+    def one(j: int) -> tuple[CodeClassifier, float]:
+        yj = y[:, j]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            best: tuple[float, float, np.ndarray] | None = None
+            for c in cs:
+                if not folds:
+                    break
+                d = np.zeros(len(yj))
+                for tr, te, a, b in folds:
+                    if yj[tr].all() or not yj[tr].any():
+                        d[te] = 0.0
+                        continue
+                    d[te] = _lr(c, random_state).fit(a, yj[tr]).decision_function(b)
+                f1 = best_threshold(yj, d)[1]
+                if best is None or f1 > best[0] + 1e-9:
+                    best = (f1, c, d)
+            c = best[1] if best is not None else float(np.median(cs))
+            model = _lr(c, random_state).fit(xs, yj)
+        if best is not None:
+            a, b = _platt(best[2], yj)
+            thr, f1 = best_threshold(yj, _sigmoid(a * best[2] + b))
+        else:  # a single labelled document: no validation possible
+            a, b, thr, f1 = 1.0, 0.0, 0.5, float("nan")
+        return CodeClassifier(scaler, model, a, b, float(c), f1), float(thr)
+
+    jobs = int(n_jobs) if n_jobs and int(n_jobs) > 0 else -1
+    if jobs == 1 or y.shape[1] <= 1:
+        out = [one(j) for j in range(y.shape[1])]
+    else:
+        out = Parallel(n_jobs=jobs, prefer="threads")(delayed(one)(j) for j in range(y.shape[1]))
+    return dict(zip(codes, out, strict=True))

@@ -306,18 +306,31 @@ def rule_score(n_hits: int) -> float:
     return float(1.0 - 0.2 ** int(n_hits)) if n_hits > 0 else 0.0
 
 
+@lru_cache(maxsize=16)
+def _blank(lang: str) -> Any:
+    """The blank spaCy pipeline of ``lang``, built once per process.
+
+    Building one loads thousands of tokenizer exceptions (over a second); every
+    :class:`RuleMatcher` of the process shares it (its matchers only add strings to the
+    shared vocabulary).
+    """
+    import spacy
+
+    try:
+        nlp = spacy.blank(lang)
+    except (ImportError, KeyError, ValueError, OSError):
+        nlp = spacy.blank("xx")
+    nlp.max_length = 10**8
+    return nlp
+
+
 class _LangPipeline:
     """Tokenizer, lemma cache and matchers for one language."""
 
     def __init__(self, lang: str, codes: list[_CodeRules]):
-        import spacy
         from spacy.matcher import Matcher, PhraseMatcher
 
-        try:
-            self.nlp = spacy.blank(lang)
-        except (ImportError, KeyError, ValueError, OSError):
-            self.nlp = spacy.blank("xx")
-        self.nlp.max_length = 10**8
+        self.nlp = _blank(lang)
         self.lang = lang
         self.vocab = self.nlp.vocab
         self.lemmatizer = Lemmatizer(lang)
