@@ -325,7 +325,9 @@ def train_classifiers(
         cs: the C values tried.
         n_splits: cross-validation folds (fewer when there are fewer documents).
         random_state: seed of the solver.
-        n_jobs: threads training codes in parallel (liblinear releases the GIL).
+        n_jobs: threads training codes in parallel (liblinear releases the GIL; its dual
+            solver's random state is process-global, so parallel runs agree with serial
+            ones only up to the solver tolerance, about 1e-6 in probability).
 
     Returns:
         ``{code: (classifier, probability threshold)}``.

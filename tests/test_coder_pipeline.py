@@ -209,6 +209,13 @@ def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):
     after = coder.code(test).filter(source=["rule", "embedding"]).to_frame()["code"].value_counts()
     for c in rare:
         assert after.get(c, 0) <= before.get(c, 0), c
+    # n_jobs trains the codes in threads: the same models (up to the solver's tolerance)
+    par = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False, n_jobs=2)
+    par.fit(train, humans["final/A"].filter(doc_id=ids[:20]), cv=3)
+    assert par.thresholds_["embedding"] == coder.thresholds_["embedding"]
+    th1, th2 = coder.thresholds_["classifier"], par.thresholds_["classifier"]
+    assert th1.keys() == th2.keys() and all(abs(th1[c] - th2[c]) < 1e-3 for c in th1)
+    assert {c: m.c for c, m in par.classifiers_.items()} == {c: m.c for c, m in coder.classifiers_.items()}
 
 
 def test_coder_fit_rejects_bad_cv(qabs):
