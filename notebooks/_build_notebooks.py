@@ -313,12 +313,13 @@ train, test = study1.subset(train_docs), study1.subset(test_docs)
 human = gold.filter(doc_id=train_docs)
 print(f"hand-coded: {len(train_docs)} documents, {len(human)} codings; to code: {len(test_docs)} documents")"""),
     ("code", """\
+SPEAKERS = ["respondent", "participant"]   # the gold codes informants' speech, not the questions
 zero_shot = qc.Coder(codebook, unit="sentence", cache_dir=CACHE, progress=False)
-before = zero_shot.code(test).filter(code=LEAVES)
+before = zero_shot.code(test).filter(code=LEAVES, role=SPEAKERS)
 
 learner = qc.Coder(codebook, unit="sentence", cache_dir=CACHE, progress=False)
 learner.fit(train, human)
-after = learner.code(test).filter(code=LEAVES)
+after = learner.code(test).filter(code=LEAVES, role=SPEAKERS)
 learner"""),
     ("code", """\
 reference = gold.filter(doc_id=test_docs)
@@ -334,8 +335,8 @@ table.round(2)"""),
 report = reliability.agreement_report(reference, after, test, unit="sentence")
 report.loc[report["document"] == "(pooled)", ["code", "n_units", "pa", "kappa", "alpha"]].round(3)"""),
     ("code", """\
-low, high = reliability.bootstrap_ci(reference, after, test, statistic="alpha", n_boot=200, seed=0)
-print(f"pooled alpha 95% bootstrap CI: [{low:.2f}, {high:.2f}]")"""),
+ci = reliability.bootstrap_ci(reference, after, test, statistic="alpha", n_boot=200, seed=0)
+print(f"pooled alpha {ci['estimate']:.2f}, 95% bootstrap CI [{ci['low']:.2f}, {ci['high']:.2f}] over sentences")"""),
     ("md", """\
 ## Review the machine's suggestions
 Suggestions are machine codings awaiting review, highest score first. Decisions (accept, reject,
