@@ -55,3 +55,14 @@ def test_bars_timeline_cooccurrence_saturation(data):
     assert list(ax.lines[0].get_ydata()) == s.saturation["cumulative"].tolist()
     with pytest.raises(TypeError):
         P.heatmap([[1]])
+
+
+def test_figures_display_as_png_in_notebooks_without_pyplot() -> None:
+    import pandas as pd
+
+    from qualcode import plotting
+
+    m = pd.DataFrame([[1, 0], [2, 3]], index=pd.Index(["a", "b"], name="case"),
+                     columns=pd.Index(["x", "y"], name="code"))
+    png = plotting.heatmap(m)._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -12,6 +12,22 @@ from matplotlib.figure import Figure
 __all__ = ["attribute_bars", "cooccurrence_heatmap", "heatmap", "saturation_curve", "timeline"]
 
 
+class QualcodeFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter.
+
+    qualcode draws without pyplot (no global state, nothing shown by surprise), so the
+    notebook's matplotlib integration never registers; this repr makes a returned figure
+    display wherever it is the value of a cell.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        return buf.getvalue()
+
+
 def _short(label: Any, width: int = 18, max_lines: int = 2) -> str:
     s = " / ".join(map(str, label)) if isinstance(label, tuple) else str(label)
     # break long ids at underscores rather than inside words
@@ -85,7 +101,7 @@ def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = Tru
     vals = m.to_numpy(dtype=float)
     nr, nc = vals.shape
     height = min(max(2.5, 0.45 * nr + 1.8), 14)
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = QualcodeFigure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, aspect="auto")
     ax.set_xticks(range(nc), [_short(c) for c in _leaf_labels(m.columns)], rotation=45, ha="right", fontsize=8)
@@ -129,7 +145,7 @@ def attribute_bars(matrix: pd.DataFrame, *, width: float = 9.0, title: str | Non
     m = _check(matrix, "attribute_bars").drop(index="All", columns="All", errors="ignore")
     vals = m.to_numpy(dtype=float)
     nr, nc = vals.shape
-    fig = Figure(figsize=(width, 4.5), layout="constrained")
+    fig = QualcodeFigure(figsize=(width, 4.5), layout="constrained")
     ax = fig.add_subplot()
     import matplotlib as mpl
 
@@ -151,7 +167,7 @@ def timeline(timeline_df: pd.DataFrame, *, width: float = 9.0, title: str | None
     m = _check(timeline_df, "timeline")
     vals = (m.to_numpy(dtype=float) > 0).astype(float)
     nr, nc = vals.shape
-    fig = Figure(figsize=(width, min(max(2.5, 0.4 * nr + 1.8), 12)), layout="constrained")
+    fig = QualcodeFigure(figsize=(width, min(max(2.5, 0.4 * nr + 1.8), 12)), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(np.ma.masked_equal(vals, 0), cmap="cividis", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     ax.set_yticks(range(nr), [_short(r, 24, 1) for r in m.index], fontsize=8)
@@ -173,7 +189,7 @@ def saturation_curve(summary_or_df: Any, *, width: float = 8.0, title: str | Non
     """Cumulative distinct codes (line) and new codes (bars) per additional document."""
     df = summary_or_df.saturation if hasattr(summary_or_df, "saturation") else summary_or_df
     df = _check(df, "saturation_curve")
-    fig = Figure(figsize=(width, 4), layout="constrained")
+    fig = QualcodeFigure(figsize=(width, 4), layout="constrained")
     ax = fig.add_subplot()
     ax.bar(df["step"], df["n_new"], color="#3b528b", alpha=0.6, label="new codes")
     ax.plot(df["step"], df["cumulative"], marker="o", color="#21918c", label="cumulative codes")
