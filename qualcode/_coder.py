@@ -257,14 +257,16 @@ class Coder:
                 offsets=seg["start"].tolist(),
             )
             agg = aggregate_hits(hits, self.matchers_)
-            for r in agg.itertuples(index=False):
-                j = col.get(r.code)
-                if j is None:
-                    continue
-                rule_fired[r.segment, j] = bool(r.fired)
-                rule_score[r.segment, j] = float(r.score)
-                rule_count[r.segment, j] = float(r.n_hits)
-                rule_ev[(r.segment, j)] = str(r.evidence)
+            if len(agg):
+                jcol = agg["code"].map(col)
+                keep = jcol.notna().to_numpy()
+                ii = agg["segment"].to_numpy()[keep].astype(np.int64)
+                jj = jcol.to_numpy()[keep].astype(np.int64)
+                rule_fired[ii, jj] = agg["fired"].to_numpy()[keep].astype(bool)
+                rule_score[ii, jj] = agg["score"].to_numpy()[keep].astype(float)
+                rule_count[ii, jj] = agg["n_hits"].to_numpy()[keep].astype(np.float32)
+                evs = [str(e) for e in agg["evidence"].to_numpy()[keep]]
+                rule_ev = dict(zip(zip(ii.tolist(), jj.tolist(), strict=True), evs, strict=True))
             out["hits"] = hits
         out.update(rule_fired=rule_fired, rule_score=rule_score, rule_count=rule_count, rule_ev=rule_ev)
         emb = None
@@ -375,8 +377,7 @@ class Coder:
 
             y, _ = segment_labels(seg, human_f, codes)
             blocked = y
-        rows = self._rows(s, cands, scores, emb, emb_th, blocked)
-        frame = pd.DataFrame(rows)
+        frame = self._rows(s, cands, scores, emb, emb_th, blocked)
         if len(frame) and self.top_k is not None:
             frame = (
                 frame.sort_values(["seg", "score"], ascending=[True, False], kind="stable")
@@ -415,71 +416,111 @@ class Coder:
         emb: Any,
         emb_th: Mapping[str, float],
         blocked: np.ndarray,
-    ) -> list[dict[str, Any]]:
+    ) -> pd.DataFrame:
+        """One row per machine-coded (segment, code), built column-wise."""
         seg, codes = s["segments"], s["codes"]
         any_c = (cands["rule"] | cands["embedding"] | cands["classifier"]) & ~blocked
         ii, jj = np.nonzero(any_c)
-        name = self._name()
-        rank = {"classifier": 3, "rule": 2, "embedding": 1}
-        rows = []
-        emb_col = {c: j for j, c in enumerate(emb.codes)} if emb is not None else {}
+        cols = ["seg", "doc_id", "case_id", "segment_id", "start", "end", "code", "coder", "source", "score",
+                "evidence", "text", "speaker", "role", "unit"]  # fmt: skip
+        if not len(ii):
+            return pd.DataFrame(columns=cols)
+        order = ("classifier", "rule", "embedding")  # ties go to the earlier (higher rank) source
+        stacked = np.stack([np.where(cands[src][ii, jj], scores[src][ii, jj], -np.inf) for src in order])
+        best_k = stacked.argmax(axis=0)
+        best_score = stacked[best_k, np.arange(len(ii))].astype(float)
+        best_name = np.array(order, dtype=object)[best_k]
+        codes_arr = np.array(codes, dtype=object)
+        code_of = codes_arr[jj]
+        m = len(ii)
+        parts: list[list[str]] = [[] for _ in range(m)]
         thr = getattr(self, "thresholds_", {}).get("classifier", {})
-        for i, j in zip(ii.tolist(), jj.tolist(), strict=True):
-            c = codes[j]
-            srcs = [src for src in ("classifier", "rule", "embedding") if cands[src][i, j]]
-            best = max(srcs, key=lambda src: (scores[src][i, j], rank[src]))
-            ev = []
-            if c in thr:
-                ev.append(f"classifier p={scores['classifier'][i, j]:.2f} {'>=' if cands['classifier'][i, j] else '<'} {thr[c]:.2f}")
-            if (i, j) in s["rule_ev"]:
-                ev.append(s["rule_ev"][(i, j)] + ("" if cands["rule"][i, j] or not s["rule_fired"][i, j] else " (rule not used alone after fit: imprecise on human codings)"))
-            if c in emb_col:
-                e = emb.evidence(i, c)
-                th = emb_th.get(c, 0.5)
-                e = e.rsplit("; score", 1)[0] + f"; score {emb.score[i, emb_col[c]]:.2f} {'>=' if emb.score[i, emb_col[c]] >= th else '<'} {th:.2f}"
-                ev.append(e)
-            r = seg.iloc[i]
-            rows.append(
-                {
-                    "seg": i,
-                    "doc_id": r["doc_id"],
-                    "case_id": r["case_id"],
-                    "segment_id": r["segment_id"],
-                    "start": int(r["start"]),
-                    "end": int(r["end"]),
-                    "code": c,
-                    "coder": name,
-                    "source": best,
-                    "score": float(scores[best][i, j]),
-                    "evidence": f"[{best}] " + " | ".join(ev),
-                    "text": r["text"],
-                    "speaker": r["speaker"],
-                    "role": r["role"],
-                    "unit": r["unit"],
-                }
-            )
-        return rows
+        if thr:
+            has = np.array([c in thr for c in codes], dtype=bool)[jj]
+            p_clf = scores["classifier"][ii, jj]
+            dec = cands["classifier"][ii, jj]
+            for r in np.flatnonzero(has).tolist():
+                parts[r].append(f"classifier p={p_clf[r]:.2f} {'>=' if dec[r] else '<'} {thr[code_of[r]]:.2f}")
+        rule_ev = s["rule_ev"]
+        if rule_ev:
+            used = cands["rule"][ii, jj]
+            fired = s["rule_fired"][ii, jj]
+            note = " (rule not used alone after fit: imprecise on human codings)"
+            for r, key in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+                e = rule_ev.get(key)
+                if e is not None:
+                    parts[r].append(e if used[r] or not fired[r] else e + note)
+        if emb is not None:
+            emb_col = {c: j for j, c in enumerate(emb.codes)}
+            kcol = np.array([emb_col.get(c, -1) for c in codes], dtype=np.int64)[jj]
+            rows = np.flatnonzero(kcol >= 0)
+            if len(rows):
+                pre = emb.evidence_many(ii[rows], kcol[rows])
+                sc = emb.score[ii[rows], kcol[rows]].tolist()
+                ths = [emb_th.get(codes[j], 0.5) for j in jj[rows].tolist()]
+                for r, e, v, th in zip(rows.tolist(), pre, sc, ths, strict=True):
+                    parts[r].append(f"{e}; score {v:.2f} {'>=' if v >= th else '<'} {th:.2f}")
+        evidence = [f"[{b}] " + " | ".join(p) for b, p in zip(best_name.tolist(), parts, strict=True)]
+
+        def take(name: str) -> np.ndarray:
+            return seg[name].to_numpy(dtype=object)[ii]
+
+        return pd.DataFrame(
+            {
+                "seg": ii.astype(np.int64),
+                "doc_id": take("doc_id"),
+                "case_id": take("case_id"),
+                "segment_id": take("segment_id"),
+                "start": seg["start"].to_numpy().astype(np.int64)[ii],
+                "end": seg["end"].to_numpy().astype(np.int64)[ii],
+                "code": code_of,
+                "coder": np.full(m, self._name(), dtype=object),
+                "source": best_name,
+                "score": best_score,
+                "evidence": np.array(evidence, dtype=object),
+                "text": take("text"),
+                "speaker": take("speaker"),
+                "role": take("role"),
+                "unit": take("unit"),
+            },
+            columns=cols,
+        )
 
     def _with_parents(self, frame: pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
+        """Add a "via children" row for every parent code with a coded descendant in a segment.
+
+        The row copies the descendants' best-scored row (the first among equals) and lists
+        every coded descendant in its evidence; segments where the parent itself is coded
+        keep their own row only.
+        """
         if not len(frame):
             return frame
         cb = self.codebook
         extra = []
+        seg_all = frame["seg"].to_numpy(dtype=np.int64)
+        code_all = frame["code"].to_numpy(dtype=object)
+        score_all = frame["score"].to_numpy(dtype=float)
         for parent in [c.id for c in cb.codes if cb.children(c.id)]:
-            desc = set(cb.descendants(parent))
-            sub = frame[frame["code"].isin(desc)]
-            own = set(frame.loc[frame["code"] == parent, "seg"])
-            for i, g in sub.groupby("seg", sort=True):
-                if i in own:
-                    continue
-                best = g.sort_values("score", ascending=False).iloc[0].to_dict()
-                best.update(
-                    code=parent,
-                    evidence=f"via children: {', '.join(sorted(g['code']))}",
-                )
-                extra.append(best)
+            desc = list(cb.descendants(parent))
+            own = np.unique(seg_all[code_all == parent])
+            mask = np.isin(code_all, np.array(desc, dtype=object)) & ~np.isin(seg_all, own)
+            pos = np.flatnonzero(mask)
+            if not len(pos):
+                continue
+            # by segment, then best score first, then frame order (lexsort is stable)
+            pos = pos[np.lexsort((-score_all[pos], seg_all[pos]))]
+            segs = seg_all[pos]
+            starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]])
+            ends = np.r_[starts[1:], len(pos)]
+            names = code_all[pos].tolist()
+            best = frame.iloc[pos[starts]].copy()
+            best["code"] = parent
+            best["evidence"] = [
+                "via children: " + ", ".join(sorted(names[a:b])) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+            ]
+            extra.append(best)
         if extra:
-            frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
+            frame = pd.concat([frame, *extra], ignore_index=True)
         return frame.sort_values(["seg", "code"], kind="stable").reset_index(drop=True)
 
     def _meta(self, corpus: Any, emb_th: Mapping[str, float]) -> dict[str, Any]:

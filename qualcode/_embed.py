@@ -281,19 +281,46 @@ class EmbeddingScores:
         counterexample cos=0.870; score 0.73 >= 0.5"``.
         """
         k = self._col(code)
-        j = int(self.nearest_item[i, k])
-        row = self.items.iloc[j]
-        text = str(row["text"])
-        if len(text) > 80:
-            text = text[:77] + "..."
-        parts = [f"nearest {row['kind']} ({row['item_id']}) {text!r} cos={self.similarity[i, k]:.3f}"]
-        jc = int(self.nearest_counter[i, k])
-        if jc >= 0:
-            parts.append(f"counterexample ({self.items.iloc[jc]['item_id']}) cos={self.counter[i, k]:.3f}")
         th = self.thresholds.get(code, 0.5)
         s = float(self.score[i, k])
-        parts.append(f"score {s:.2f} {'>=' if s >= th else '<'} {th:g}")
-        return "; ".join(parts)
+        return f"{self.evidence_many([i], [k])[0]}; score {s:.2f} {'>=' if s >= th else '<'} {th:g}"
+
+    @cached_property
+    def _item_labels(self) -> tuple[list[str], list[str]]:
+        """Per item: ``"nearest <kind> (<item_id>) '<text>'"`` and its ``item_id``."""
+        labels = []
+        for kind, item_id, text in zip(self.items["kind"], self.items["item_id"], self.items["text"], strict=True):
+            text = str(text)
+            if len(text) > 80:
+                text = text[:77] + "..."
+            labels.append(f"nearest {kind} ({item_id}) {text!r}")
+        return labels, [str(x) for x in self.items["item_id"]]
+
+    def evidence_many(self, rows: Sequence[int], cols: Sequence[int]) -> list[str]:
+        """:meth:`evidence` without its final score part, for many (segment, column) pairs.
+
+        Args:
+            rows: segment indices.
+            cols: column indices into ``codes`` (same length as ``rows``).
+
+        Returns:
+            ``"nearest <kind> (<item_id>) '<text>' cos=0.912[; counterexample (<id>) cos=0.870]"``
+            per pair.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        labels, ids = self._item_labels
+        near = self.nearest_item[rows, cols].tolist()
+        sim = self.similarity[rows, cols].tolist()
+        near_c = self.nearest_counter[rows, cols].tolist()
+        cnt = self.counter[rows, cols].tolist()
+        out = []
+        for j, s, jc, c in zip(near, sim, near_c, cnt, strict=True):
+            e = f"{labels[j]} cos={s:.3f}"
+            if jc >= 0:
+                e += f"; counterexample ({ids[jc]}) cos={c:.3f}"
+            out.append(e)
+        return out
 
 
 # ---------------------------------------------------------------------------- the matcher
