@@ -37,6 +37,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -306,13 +308,20 @@ def rule_score(n_hits: int) -> float:
     return float(1.0 - 0.2 ** int(n_hits)) if n_hits > 0 else 0.0
 
 
+#: Bounds of the per-process caches shared by every :class:`RuleMatcher` of a language.
+_TOKENIZER_CACHE = 200_000  # whitespace chunks whose tokenisation spaCy keeps
+_LEMMA_CACHE = 500_000  # LOWER hash -> LEMMA hash entries per language
+_DOC_CACHE_TOKENS = 3_000_000  # tokens of lemmatised batch Docs kept for re-use
+
+
 @lru_cache(maxsize=16)
 def _blank(lang: str) -> Any:
     """The blank spaCy pipeline of ``lang``, built once per process.
 
     Building one loads thousands of tokenizer exceptions (over a second); every
     :class:`RuleMatcher` of the process shares it (its matchers only add strings to the
-    shared vocabulary).
+    shared vocabulary).  Its tokenizer keeps the tokenisation of up to
+    ``_TOKENIZER_CACHE`` distinct whitespace-separated chunks (spaCy's default is 10,000).
     """
     import spacy
 
@@ -321,7 +330,47 @@ def _blank(lang: str) -> Any:
     except (ImportError, KeyError, ValueError, OSError):
         nlp = spacy.blank("xx")
     nlp.max_length = 10**8
+    try:
+        nlp.tokenizer.max_cache_size = max(int(nlp.tokenizer.max_cache_size), _TOKENIZER_CACHE)
+    except AttributeError:  # pragma: no cover - older spaCy
+        pass
+    _PRIMED[lang] = set()
     return nlp
+
+
+#: Whitespace chunks already tokenised on their own, per language (see ``_prime``).
+_PRIMED: dict[str, set[str]] = {}
+
+
+def _prime(lang: str, nlp: Any, text: str) -> None:
+    """Tokenise the chunks of ``text`` not seen before one by one, so spaCy caches them.
+
+    spaCy's tokenizer stops caching chunk tokenisations for the rest of a Doc once a
+    tokenizer exception (special case) occurred in it, so a long joined batch is tokenised
+    almost entirely without its cache (Indonesian: ~7,000 sentences/s).  A chunk's
+    tokenisation does not depend on its neighbours, so tokenising each new chunk alone
+    first fills the cache and leaves the result unchanged (~150,000 sentences/s).
+    """
+    seen = _PRIMED.setdefault(lang, set())
+    if len(seen) >= _TOKENIZER_CACHE:
+        return
+    tokenizer = nlp.tokenizer
+    for chunk in set(text.split()) - seen:
+        tokenizer(chunk)
+        seen.add(chunk)
+
+
+@lru_cache(maxsize=16)
+def _shared_lemmatizer(lang: str) -> Lemmatizer:
+    return Lemmatizer(lang)
+
+
+#: LOWER hash -> LEMMA hash per language, shared by every pipeline (bounded).
+_LEMMA_OF: dict[str, dict[int, int]] = {}
+
+#: Lemmatised Docs of recent batches: (language, sha1 of the batch text) -> (Doc, n tokens).
+_DOCS: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_DOCS_TOKENS = [0]
 
 
 class _LangPipeline:
@@ -333,8 +382,9 @@ class _LangPipeline:
         self.nlp = _blank(lang)
         self.lang = lang
         self.vocab = self.nlp.vocab
-        self.lemmatizer = Lemmatizer(lang)
-        self._lemma_of: dict[int, int] = {}
+        self.lemmatizer = _shared_lemmatizer(lang)
+        self._lemma_of = _LEMMA_OF.setdefault(lang, {})
+        self.required: list[tuple[int, np.ndarray]] | None = None
         self.phrase = {
             "LEMMA": PhraseMatcher(self.vocab, attr="LEMMA"),
             "LOWER": PhraseMatcher(self.vocab, attr="LOWER"),
@@ -375,6 +425,48 @@ class _LangPipeline:
             sorted(self.vocab.strings.add(w) for w in NEGATION_CUES), dtype=np.uint64
         )
         self._n_phrase = {k: len(v) for k, v in self.phrase.items()}
+        self.required = self._required_tokens()
+
+    def _required_tokens(self) -> list[tuple[int, np.ndarray]] | None:
+        """Token values that every token pattern needs, as ``[(attr id, sorted hashes)]``.
+
+        For each pattern, the first token that must occur (no ``OP`` or ``OP: "+"``) and
+        is constrained by ``LOWER``/``ORTH``/``TEXT``/``NORM``/``LEMMA`` equal to a string or
+        ``IN`` a list of strings gives a necessary condition: a segment without any such
+        token cannot match that pattern.  ``None`` when some pattern has no such token (the
+        Matcher then runs on every segment).
+        """
+        from spacy.attrs import LEMMA, LOWER, NORM, ORTH
+
+        ids = {"LOWER": LOWER, "ORTH": ORTH, "TEXT": ORTH, "NORM": NORM, "LEMMA": LEMMA}
+        by_attr: dict[int, set[int]] = {}
+        strings = self.vocab.strings
+        patterns = [r.value for r in self.rules.values() if r.kind == "pat"]
+        for pattern in patterns:
+            found = False
+            for spec in pattern:
+                if spec.get("OP", "") not in ("", "+"):
+                    continue
+                for key, val in spec.items():
+                    attr = ids.get(str(key).upper())
+                    if attr is None:
+                        continue
+                    if isinstance(val, str):
+                        values = [val]
+                    elif isinstance(val, Mapping) and set(val) == {"IN"} and isinstance(val["IN"], list):
+                        values = val["IN"]
+                    else:
+                        continue
+                    if not values or not all(isinstance(v, str) for v in values):
+                        continue
+                    by_attr.setdefault(attr, set()).update(strings.add(v) for v in values)
+                    found = True
+                    break
+                if found:
+                    break
+            if not found:
+                return None
+        return [(a, np.array(sorted(h), dtype=np.uint64)) for a, h in by_attr.items()]
 
     def _pattern_doc(self, text: str) -> Any:
         doc = self.nlp.make_doc(_WS.sub(" ", text))
@@ -389,6 +481,8 @@ class _LangPipeline:
         lower = doc.to_array(LOWER).astype(np.uint64)
         uniq, inv = np.unique(lower, return_inverse=True)
         cache = self._lemma_of
+        if len(cache) > _LEMMA_CACHE:
+            cache.clear()
         strings = self.vocab.strings
         out = np.empty(len(uniq), dtype=np.uint64)
         for i, h in enumerate(uniq.tolist()):
@@ -400,9 +494,30 @@ class _LangPipeline:
         doc.from_array([LEMMA], out[inv].reshape(-1, 1))
 
     def tokens(self, text: str) -> Any:
-        """A Doc of ``text`` (whitespace normalised, offsets unchanged) with lemmas."""
-        doc = self.nlp.make_doc(_WS.sub(" ", text))
+        """A Doc of ``text`` (whitespace normalised, offsets unchanged) with lemmas.
+
+        Docs of recent batches are shared by every pipeline of the language (the tokens and
+        lemmas do not depend on the codebook), so re-coding the same texts after a codebook
+        edit only re-runs the matchers.
+        """
+        norm = _WS.sub(" ", text)
+        key = (self.lang, hashlib.sha1(norm.encode("utf-8", "surrogatepass")).hexdigest())
+        with _LOCK:
+            hit = _DOCS.get(key)
+            if hit is not None:
+                _DOCS.move_to_end(key)
+                return hit
+        _prime(self.lang, self.nlp, norm)
+        doc = self.nlp.make_doc(norm)
         self._set_lemmas(doc)
+        if len(doc) <= _DOC_CACHE_TOKENS // 2:
+            with _LOCK:
+                if key not in _DOCS:
+                    _DOCS[key] = doc
+                    _DOCS_TOKENS[0] += len(doc)
+                while _DOCS_TOKENS[0] > _DOC_CACHE_TOKENS and _DOCS:
+                    _, old = _DOCS.popitem(last=False)
+                    _DOCS_TOKENS[0] -= len(old)
         return doc
 
 
@@ -508,6 +623,31 @@ class RuleMatcher:
         return frame.sort_values(["segment", "start", "rule_id"], kind="stable").reset_index(drop=True)
 
     # -- internals ---------------------------------------------------------------------
+    @staticmethod
+    def _pattern_spans(
+        pipe: _LangPipeline, doc: Any, tok_seg: np.ndarray, seg_first: np.ndarray, seg_last: np.ndarray
+    ) -> Iterable[tuple[int, Any]]:
+        """``(first token, Doc or Span)`` to run the token-pattern Matcher on.
+
+        Only runs of consecutive segments holding a token every pattern needs (see
+        ``_LangPipeline._required_tokens``); matches never cross a segment, so they are the
+        same as on the whole Doc.
+        """
+        if pipe.required is None:
+            return [(0, doc)]
+        cand = np.zeros(len(doc), dtype=bool)
+        for attr, hashes in pipe.required:
+            cand |= np.isin(doc.to_array(attr).astype(np.uint64), hashes)
+        segs = np.unique(tok_seg[cand])
+        if not len(segs):
+            return []
+        breaks = np.flatnonzero(np.diff(segs) != 1) + 1
+        out = []
+        for run in np.split(segs, breaks):
+            a, b = int(seg_first[run[0]]), int(seg_last[run[-1]])
+            out.append((a, doc[a:b]))
+        return out
+
     def _match_batch(
         self,
         pipe: _LangPipeline,
@@ -558,12 +698,14 @@ class RuleMatcher:
                 r = pipe.rules[label]
                 raw.append((seg, r.code, r.rule_id, "kw", s, e))
         if len(pipe.matcher):
-            for mid, s, e in pipe.matcher(doc):
-                seg = int(tok_seg[s])
-                if tok_seg[e - 1] != seg:
-                    continue
-                r = pipe.rules[strings[mid]]
-                raw.append((seg, r.code, r.rule_id, "pat", s, e))
+            for base, sub in self._pattern_spans(pipe, doc, tok_seg, seg_first, seg_last):
+                for mid, s, e in pipe.matcher(sub):
+                    s, e = s + base, e + base
+                    seg = int(tok_seg[s])
+                    if tok_seg[e - 1] != seg:
+                        continue
+                    r = pipe.rules[strings[mid]]
+                    raw.append((seg, r.code, r.rule_id, "pat", s, e))
         for r in pipe.prox:
             a_terms, b_terms, within = r.value
             for (seg, name), a_spans in prox_a.items():
