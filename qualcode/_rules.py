@@ -641,12 +641,13 @@ class RuleMatcher:
         segs = np.unique(tok_seg[cand])
         if not len(segs):
             return []
-        breaks = np.flatnonzero(np.diff(segs) != 1) + 1
-        out = []
-        for run in np.split(segs, breaks):
-            a, b = int(seg_first[run[0]]), int(seg_last[run[-1]])
-            out.append((a, doc[a:b]))
-        return out
+        first, last = seg_first[segs], seg_last[segs]
+        # runs of candidate segments; runs fewer than 64 tokens apart are matched together
+        # (one Matcher call per short run costs more than the tokens in between)
+        breaks = np.flatnonzero(first[1:] - last[:-1] >= 64) + 1
+        lo = np.r_[0, breaks]
+        hi = np.r_[breaks, len(segs)] - 1
+        return [(int(a), doc[int(a) : int(b)]) for a, b in zip(first[lo], last[hi], strict=True)]
 
     def _match_batch(
         self,
