@@ -311,7 +311,7 @@ def rule_score(n_hits: int) -> float:
 #: Bounds of the per-process caches shared by every :class:`RuleMatcher` of a language.
 _TOKENIZER_CACHE = 200_000  # whitespace chunks whose tokenisation spaCy keeps
 _LEMMA_CACHE = 500_000  # LOWER hash -> LEMMA hash entries per language
-_DOC_CACHE_TOKENS = 3_000_000  # tokens of lemmatised batch Docs kept for re-use
+_DOC_CACHE_TOKENS = 1_000_000  # tokens of lemmatised batch Docs kept for re-use (~70k sentences)
 
 
 @lru_cache(maxsize=16)
