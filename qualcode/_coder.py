@@ -234,7 +234,7 @@ class Coder:
         return f"qualcode:{mode}{'+fit' if self.is_fitted else ''}"
 
     # -- scoring --------------------------------------------------------------------------
-    def _score(self, corpus: Any) -> dict[str, Any]:
+    def _score(self, corpus: Any, vectors: np.ndarray | None = None) -> dict[str, Any]:
         """Segments, rule aggregates, embedding scores and the feature blocks."""
         from ._rules import aggregate_hits
 
@@ -271,7 +271,7 @@ class Coder:
         out.update(rule_fired=rule_fired, rule_score=rule_score, rule_count=rule_count, rule_ev=rule_ev)
         emb = None
         if self.embeddings and n:
-            emb = self.embedder_.score(seg["text"].tolist())
+            emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors)
         out["emb"] = emb
         return out
 
@@ -320,22 +320,31 @@ class Coder:
         return out
 
     # -- coding ---------------------------------------------------------------------------
-    def code(self, corpus: Any, *, human: Codings | None = None) -> Codings:
+    def code(
+        self, corpus: Any, *, human: Codings | None = None, vectors: np.ndarray | None = None
+    ) -> Codings:
         """Code every segment of ``corpus``.
 
         Args:
             corpus: the :class:`qualcode.Corpus`.
             human: human codings that win over machine codings (default: those given to
                 ``fit``, if any).
+            vectors: precomputed embeddings of the segments, shape ``(n_segments, dim)``, in
+                the row order of ``corpus.segments(unit)`` and from the same model (keeps
+                tests and notebooks fast); ``None`` embeds them (through the cache).
 
         Returns:
             A :class:`Codings` with machine rows (``source`` rule, embedding or classifier;
-            parents ``via children``) plus the human rows, and provenance in ``meta``.
+            parents ``via children``) plus the human rows, and provenance in ``meta``. Every
+            machine row also carries ``codebook_fingerprint`` and ``model_id``.
+
+        Raises:
+            EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
         from ._progress import tqdm
 
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
-        s = self._score(corpus)
+        s = self._score(corpus, vectors)
         bar.update(2)
         seg, codes = s["segments"], s["codes"]
         n, k = len(seg), len(codes)
@@ -387,6 +396,9 @@ class Coder:
         frame = self._with_parents(frame, seg)
         frame = frame.drop(columns=["seg"], errors="ignore")
         meta = self._meta(corpus, emb_th)
+        if len(frame):  # every machine coding names the codebook and model that produced it
+            frame["codebook_fingerprint"] = meta.get("codebook_fingerprint")
+            frame["model_id"] = meta.get("model_id") or ""
         machine = Codings(frame if len(frame) else None, meta=meta)
         bar.update(1)
         bar.close()

@@ -261,3 +261,28 @@ def test_cli_code_rules_only_writes_outputs(tmp_path, capsys, tp_codebook):
     run = json.loads((out / "run.json").read_text())
     assert run["codebook_fingerprint"] == tp_codebook.fingerprint and run["n_documents"] == 1
     assert len(pd.read_csv(out / "segments.csv")) == run["n_segments"]
+
+
+def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_embedder) -> None:
+    import numpy as np
+    import pytest
+
+    import qualcode as qc
+    from qualcode.errors import EmbeddingError
+    from qualcode.testing import tiny_corpus
+
+    corpus = tiny_corpus()
+    cb = qc.Codebook.load("codebooks/technocratic_planning.yaml")
+    coder = qc.Coder(cb, progress=False, embedder=default_embedder)
+    embedded = coder.code(corpus).to_frame()
+    texts = corpus.segments("sentence")["text"].tolist()
+    vectors = default_embedder.embed(texts)
+    given = qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors).to_frame()
+    cols = ["segment_id", "code", "source"]
+    pd_equal = given[cols].reset_index(drop=True).equals(embedded[cols].reset_index(drop=True))
+    assert pd_equal
+    assert np.allclose(given["score"], embedded["score"], atol=1e-5)
+    assert set(given["codebook_fingerprint"]) == {cb.fingerprint}
+    assert set(given["model_id"]) == {default_embedder.model_id}
+    with pytest.raises(EmbeddingError):
+        qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors[:-1])
