@@ -27,7 +27,6 @@ __all__ = [
     "candidate_conventions",
     "detect_convention",
     "map_selection",
-    "normalise_newlines",
 ]
 
 
@@ -104,11 +103,6 @@ class Detection:
             return txt
         rc, rs = self.runner_up
         return f"{txt}; score {self.score:g} vs {rs:g} for {rc.label}"
-
-
-def normalise_newlines(text: str) -> str:
-    r"""Turn ``\r\n`` and lone ``\r`` into ``\n``."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class OffsetMap:

@@ -28,7 +28,8 @@ from lxml import etree
 from .._codings import Codings
 from .._model import KINDS, Corpus, Document, SourceInfo, Turn
 from ..errors import IngestWarning, RefiError
-from ._offsets import OffsetMap, Selection, detect_convention, map_selection, normalise_newlines
+from ..readers._decode import newline_style, normalise_newlines
+from ._offsets import OffsetMap, Selection, detect_convention, map_selection
 from ._safety import SafeArchive, parse_xml
 
 __all__ = ["Note", "Project", "read_qdpx"]
@@ -166,16 +167,6 @@ def _decode(data: bytes, where: str) -> tuple[str, str, bool]:
         return data.decode("cp1252", errors="replace"), "cp1252", False
 
 
-def _newline_style(raw: str) -> str:
-    crlf = raw.count("\r\n")
-    cr = raw.count("\r") - crlf
-    lf = raw.count("\n") - crlf
-    kinds = [k for k, n in (("\r\n", crlf), ("\r", cr), ("\n", lf)) if n]
-    if not kinds:
-        return "\n"
-    return kinds[0] if len(kinds) == 1 else "mixed"
-
-
 def _docx_text(data: bytes, where: str) -> str:
     import zipfile
 
@@ -287,7 +278,7 @@ class _Reader:
             had_bom = inline.startswith("\ufeff")
             raw = inline[1:] if had_bom else inline
             info = SourceInfo(path=f"{self.label}:{where}", format="refi-inline", encoding="utf-8",
-                              bom=had_bom, newline=_newline_style(raw),
+                              bom=had_bom, newline=newline_style(raw),
                               sha256=hashlib.sha256(raw.encode()).hexdigest())
             return normalise_newlines(raw), info, had_bom, 2 if "\r\n" in raw else 1
         member = self.resolve_member(el.get("plainTextPath"))
@@ -295,7 +286,7 @@ class _Reader:
             data = self.arc.read(member)
             raw, enc, had_bom = _decode(data, f"{self.label}: {member}")
             info = SourceInfo(path=f"{self.label}:{member}", format="txt", encoding=enc, bom=had_bom,
-                              newline=_newline_style(raw), sha256=hashlib.sha256(data).hexdigest())
+                              newline=newline_style(raw), sha256=hashlib.sha256(data).hexdigest())
             return normalise_newlines(raw), info, had_bom, 2 if "\r\n" in raw else 1
         rich = self.resolve_member(el.get("richTextPath"))
         if rich is not None and rich.lower().endswith(".docx"):
