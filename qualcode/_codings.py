@@ -130,7 +130,10 @@ class Codings:
         """Keep the rows matching every given condition.
 
         Args:
-            coder, source, code, doc_id: a value or a list of accepted values.
+            coder: a coder id or a list of them.
+            source: ``human``, ``rule``, ``embedding``, ``classifier``, or a list of them.
+            code: a code id or a list of them.
+            doc_id: a document id or a list of them.
             min_score: keep rows with ``score >= min_score``.
             role: speaker role(s) (``respondent``, ``participant``...).  Uses the ``role``
                 column when present, otherwise looks roles up in ``corpus``.
@@ -162,17 +165,15 @@ class Codings:
     def with_roles(self, corpus: Any) -> Codings:
         """Add ``speaker`` and ``role`` columns looked up from the corpus turns."""
         f = self._frame.copy()
-        speakers: list[str | None] = []
-        roles: list[str | None] = []
-        for doc_id, start in zip(f["doc_id"], f["start"], strict=True):
-            turn = None
-            if doc_id in corpus:
-                for t in corpus[doc_id].turns:
-                    if t.start <= start < max(t.end, t.start + 1):
-                        turn = t
-                        break
-            speakers.append(turn.speaker if turn else None)
-            roles.append(turn.role if turn else None)
+        speakers = pd.Series(None, index=f.index, dtype=object)
+        roles = pd.Series(None, index=f.index, dtype=object)
+        for doc_id, rows in f.groupby("doc_id", sort=False).groups.items():
+            if doc_id not in corpus:
+                continue
+            doc = corpus[doc_id]
+            idx = doc.turn_indices(f.loc[rows, "start"])
+            speakers.loc[rows] = [doc.turns[i].speaker if i >= 0 else None for i in idx]
+            roles.loc[rows] = [doc.turns[i].role if i >= 0 else None for i in idx]
         f["speaker"] = speakers
         f["role"] = roles
         return Codings(f, meta=self.meta)

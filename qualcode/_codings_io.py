@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -223,15 +222,6 @@ def _as_offset(raw: str) -> int | None:
     return int(val)
 
 
-def _turn_at(doc: Any, starts: list[int], offset: int) -> Any:
-    i = bisect_right(starts, offset) - 1
-    if i >= 0:
-        t = doc.turns[i]
-        if t.start <= offset < max(t.end, t.start + 1):
-            return t
-    return None
-
-
 def read_codings(
     path: str | os.PathLike[str],
     corpus: Any = None,
@@ -322,7 +312,6 @@ def read_codings(
     problems: list[str] = []
     records: list[dict[str, Any]] = []
     caches: dict[str, dict[str, Any]] = {}
-    turn_starts: dict[str, list[int]] = {}
     known_cases = set(corpus.cases.index.astype(str)) if corpus is not None else set()
 
     for i, row in enumerate(frame.to_dict("records")):
@@ -419,9 +408,7 @@ def read_codings(
         if "memo" in cols:
             rec["memo"] = cells.get("memo", "")
         if doc is not None:
-            if doc_id not in turn_starts:
-                turn_starts[doc_id] = [t.start for t in doc.turns]
-            turn = _turn_at(doc, turn_starts[doc_id], start)
+            turn = doc.turn_at(start)
             rec["text"] = doc.text[start:end]
             rec["speaker"] = turn.speaker if turn is not None else None
             rec["role"] = turn.role if turn is not None else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import IngestError
@@ -83,14 +84,14 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
-    """How the document was stored on disk, so that exports can map offsets back.
+    r"""How the document was stored on disk, so that exports can map offsets back.
 
     Attributes:
         path: the file the document was read from (``None`` when built in memory).
         format: reader name (``txt``, ``md``, ``docx``, ``vtt``, ``srt``, ``csv``, ``xlsx``...).
         encoding: the encoding the bytes were decoded with.
         bom: whether the file began with a byte-order mark.
-        newline: the original line-ending style (``"\\n"``, ``"\\r\\n"``, ``"\\r"`` or ``"mixed"``).
+        newline: the original line-ending style (``"\n"``, ``"\r\n"``, ``"\r"`` or ``"mixed"``).
         sha256: hash of the raw bytes.
     """
 
@@ -104,11 +105,11 @@ class SourceInfo:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One transcript, set of notes or survey response table row.
+    r"""One transcript, set of notes or survey response table row.
 
     Attributes:
         doc_id: unique id within the corpus (by default the file stem).
-        text: the full text, line endings normalised to ``\\n``.
+        text: the full text, line endings normalised to ``\n``.
         case_id: the case the document belongs to (by default ``doc_id``).
         kind: ``interview``, ``fgd``, ``notes``, ``survey`` or ``other``.
         language: ISO 639-1 code (``en``, ``id``...).
@@ -151,6 +152,26 @@ class Document:
     def speakers(self) -> list[str]:
         """Speaker labels in order of first appearance."""
         return list(dict.fromkeys(t.speaker for t in self.turns))
+
+    def turn_indices(self, offsets: Iterable[int]) -> np.ndarray:
+        """Index of the turn containing each character offset, ``-1`` where none does.
+
+        A zero-length turn contains its own start offset.
+        """
+        off = np.asarray(list(offsets), dtype=np.int64)
+        if not self.turns:
+            return np.full(len(off), -1, dtype=np.int64)
+        starts = np.fromiter((t.start for t in self.turns), dtype=np.int64, count=len(self.turns))
+        ends = np.fromiter((max(t.end, t.start + 1) for t in self.turns), dtype=np.int64,
+                           count=len(self.turns))
+        i = np.searchsorted(starts, off, side="right") - 1
+        inside = (i >= 0) & (off < ends[np.clip(i, 0, None)])
+        return np.where(inside, i, -1)
+
+    def turn_at(self, offset: int) -> Turn | None:
+        """The turn containing the character ``offset``, or ``None``."""
+        i = int(self.turn_indices([offset])[0])
+        return self.turns[i] if i >= 0 else None
 
     def turn_text(self, i: int) -> str:
         """Text of turn ``i``."""

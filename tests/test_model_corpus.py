@@ -122,3 +122,13 @@ def test_summary_and_fingerprint(corpus: Corpus) -> None:
 def test_html_repr_lists_documents(corpus: Corpus) -> None:
     bundle = corpus._repr_mimebundle_()
     assert "int_b" in bundle["text/html"] and "Corpus(3 documents" in bundle["text/plain"]
+
+
+def test_turn_lookup_by_offset(corpus: Corpus) -> None:
+    doc = corpus["int_a"]
+    first, second = doc.turns[0], doc.turns[1]
+    assert doc.turn_at(first.start) is first
+    assert doc.turn_at(second.end - 1) is second
+    assert doc.turn_at(0) is None  # inside the speaker label "I: "
+    assert doc.turn_at(second.end) is None  # the blank line between turns
+    assert doc.turn_indices([first.start, second.start, 0]).tolist() == [0, 1, -1]
