@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,9 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 # One embedding cache for the whole session, shared with the notebooks and CLI runs the tests
 # start (they inherit the environment): the sample is embedded once, never into the user's
 # cache. Set QUALCODE_TEST_CACHE_DIR to keep it between local runs.
+_OWN_CACHE = not os.environ.get("QUALCODE_TEST_CACHE_DIR")
 os.environ["QUALCODE_CACHE_DIR"] = os.environ.get("QUALCODE_TEST_CACHE_DIR") or tempfile.mkdtemp(
     prefix="qualcode-test-cache-"
 )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OWN_CACHE:
+        shutil.rmtree(os.environ["QUALCODE_CACHE_DIR"], ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
