@@ -134,6 +134,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         corpus = read_corpus(list(args.paths))
     codebook = Codebook.load(args.codebook)
     _stage(f"coding {len(corpus)} documents with {codebook.name} v{codebook.version}", args)
+    cache = _cache_dir(args)
     coder = Coder(
         codebook,
         unit=args.unit,
@@ -142,7 +143,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         rules=not args.embeddings_only,
         embeddings=not args.rules_only,
         top_k=getattr(args, "top_k", None),
-        cache_dir=_cache_dir(args),
+        cache_dir=cache,
         progress=not args.no_progress,
     )
     human = None
@@ -157,9 +158,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         k: getattr(args, k, None)
         for k in ("unit", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human")
     }
-    cache = _cache_dir(args)
     codings.meta["embedding_cache"] = str(cache) if cache else "memory"
-    args._coder = coder
     return corpus, codebook, codings
 
 
