@@ -34,10 +34,10 @@ offsets (``doc.text[start:end] == matched``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
