@@ -63,11 +63,6 @@ def build_matrices(
 def _figures(
     sheets: Mapping[str, pd.DataFrame], summary: Any, figures_dir: Path
 ) -> list[tuple[str, Path]]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     from .. import plotting
 
     figures_dir.mkdir(parents=True, exist_ok=True)
@@ -75,8 +70,7 @@ def _figures(
 
     def save(fig: Any, name: str, title: str) -> None:
         path = figures_dir / f"{name}.png"
-        fig.savefig(path, dpi=130, bbox_inches="tight")
-        plt.close(fig)
+        fig.savefig(path, dpi=130, bbox_inches="tight")  # qualcode figures are not pyplot's
         out.append((title, path))
 
     seg = sheets["case x code (segments)"]
