@@ -122,3 +122,19 @@ def test_readers_docx_without_text_is_an_error(tmp_path):
     d.save(path)
     with pytest.raises(IngestError, match="blank.docx.*no text"):
         read_document(path)
+
+
+def test_readers_docx_front_matter_means_what_it_means_in_text_files(tmp_path):
+    d = docx.Document()
+    for line in ("---", "doc_id: '  fgd_notes_3 '", "kind: notes", "site: Desa X", "---"):
+        d.add_paragraph(line)
+    d.add_paragraph("- P1: said the signal is weak after six.")
+    d.add_paragraph("- P2 (kader): agreed, and the forms are too long.")
+    path = tmp_path / "notes.docx"
+    d.save(path)
+    doc = read_document(path)
+    assert doc.doc_id == "fgd_notes_3"  # stripped, as in .txt/.md front matter
+    assert doc.kind == "notes"
+    assert dict(doc.attributes).get("site") == "Desa X"
+    assert [(t.speaker, t.role) for t in doc.turns] == [("P1", "participant"), ("P2", "participant")]
+    assert doc.text[doc.turns[1].start : doc.turns[1].end] == "agreed, and the forms are too long."

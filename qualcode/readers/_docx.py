@@ -24,8 +24,8 @@ from .._model import SourceInfo
 from ..errors import IngestError
 from ._base import Parsed
 from ._decode import read_bytes
-from ._labels import Forced, parse_lines, parse_time
-from ._text import split_front_matter
+from ._labels import Forced, parse_time
+from ._text import parsed_with_front_matter, split_front_matter
 
 __all__ = ["parse_docx"]
 
@@ -215,8 +215,6 @@ def parse_docx(
     if body:
         first = text.count("\n", 0, body)
         forced = {i - first: f for i, f in forced.items() if i >= first}
-    notes = None if kind is None else kind == "notes"
-    result = parse_lines(text, body, forced=forced, notes=notes)
     source = SourceInfo(
         path=str(path),
         format="docx",
@@ -225,16 +223,6 @@ def parse_docx(
         newline="\n",
         sha256=hashlib.sha256(data).hexdigest(),
     )
-    the_id = str(meta.get("doc_id") or doc_id)
-    fields = {k: meta[k] for k in ("case_id", "language", "kind") if meta.get(k)}
-    attrs = {k: v for k, v in meta.items() if k not in ("doc_id", "case_id", "language", "kind")}
-    return Parsed(
-        doc_id=the_id,
-        text=text,
-        turns=result.turns,
-        source=source,
-        meta=fields,
-        attributes=attrs,
-        notes=result.notes,
-        labelled=result.labelled,
+    return parsed_with_front_matter(
+        text, body, meta, doc_id=doc_id, source=source, kind=kind, forced=forced
     )

@@ -83,10 +83,28 @@ def parse_text(
         IngestError: invalid front matter.
     """
     meta, body = split_front_matter(text, source.path)
+    return parsed_with_front_matter(text, body, meta, doc_id=doc_id, source=source, kind=kind)
+
+
+def parsed_with_front_matter(
+    text: str,
+    body: int,
+    meta: dict[str, Any],
+    *,
+    doc_id: str,
+    source: SourceInfo,
+    kind: str | None,
+    forced: dict[int, Any] | None = None,
+) -> Parsed:
+    """Parse the turns after the front matter and apply its metadata (shared by every reader).
+
+    Front matter ``doc_id``, ``case_id``, ``language`` and ``kind`` become document fields
+    (``kind: notes`` also switches on bullet-note parsing); other keys become attributes.
+    """
     fm_kind = meta.get("kind")
     want = str(fm_kind).strip().lower() if fm_kind else kind
     notes = None if want is None else want == "notes"
-    result = parse_lines(text, body, notes=notes)
+    result = parse_lines(text, body, forced=forced, notes=notes)
     the_id = str(meta["doc_id"]).strip() if meta.get("doc_id") not in (None, "") else doc_id
     fields = {k: meta[k] for k in ("case_id", "language", "kind") if meta.get(k) not in (None, "")}
     attributes = {k: v for k, v in meta.items() if k not in RESERVED}
