@@ -13,7 +13,8 @@ __all__ = ["register", "run"]
 
 _EPILOG = """\
 examples:
-  qualcode evaluate results/codings.csv transcripts_sample/gold_codings.csv --corpus transcripts_sample/
+  qualcode evaluate results/codings.csv transcripts_sample/gold_codings.csv --corpus transcripts_sample/ \
+      --codebook codebooks/technocratic_planning.yaml
   qualcode evaluate coder_b.csv coder_a.csv --corpus data/ --unit paragraph --out agreement.csv \\
       --disagreements to_adjudicate.csv
 """
@@ -38,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--unit", default="sentence", choices=["sentence", "paragraph", "turn", "window"],
                    help="unit of comparison (default: sentence)")
     p.add_argument("--codes", nargs="+", help="only these codes (default: every code used)")
+    p.add_argument("--codebook", type=Path,
+                   help="only the leaf codes of this codebook (when REFERENCE covers more codes)")
     p.add_argument("--coder", help="only the codings of this coder in CODINGS")
     p.add_argument("--reference-coder", help="only the codings of this coder in REFERENCE")
     p.add_argument("--all-documents", action="store_true",
@@ -53,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     import qualcode as qc
     from qualcode import reliability
 
+    codes = args.codes
+    if args.codebook:
+        leaves = qc.Codebook.load(args.codebook).leaves
+        codes = [c for c in codes if c in leaves] if codes else leaves
     corpus = qc.read_corpus(args.corpus)
     other = qc.read_codings(args.codings, corpus)
     reference = qc.read_codings(args.reference, corpus)
@@ -60,15 +67,18 @@ def run(args: argparse.Namespace) -> int:
         other = other.filter(coder=args.coder)
     if args.reference_coder:
         reference = reference.filter(coder=args.reference_coder)
+    if codes:
+        reference = reference.filter(code=codes)
     for name, table in (("CODINGS", other), ("REFERENCE", reference)):
         if not len(table):
-            msg = f"{name} has no codings left to compare (check --coder / --reference-coder)."
+            msg = (f"{name} has no codings left to compare (check --coder, --reference-coder, "
+                   "--codes and --codebook).")
             raise CodingsError(msg)
     if not args.all_documents:
         # documents the reference never looked at would only add agreed-upon negatives
         corpus = corpus.subset(d for d in corpus.doc_ids if d in set(reference.doc_ids))
         other = other.filter(doc_id=corpus.doc_ids)
-    table = reliability.agreement(reference, other, corpus, unit=args.unit, codes=args.codes)
+    table = reliability.agreement(reference, other, corpus, unit=args.unit, codes=codes)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(f"Agreement of {args.codings} with {args.reference} ({len(table) - 1} codes, "
               f"{table.attrs.get('n_units', '?')} {args.unit} units)")
@@ -82,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.disagreements:
         from ._io import atomic_path
 
-        dis = reliability.disagreements(reference, other, corpus, unit=args.unit, codes=args.codes)
+        dis = reliability.disagreements(reference, other, corpus, unit=args.unit, codes=codes)
         with atomic_path(args.disagreements, overwrite=args.force) as tmp:
             dis.to_csv(tmp, index=False)
         print(f"wrote {args.disagreements} ({len(dis)} units to adjudicate)")

@@ -182,3 +182,17 @@ def test_evaluate_compares_the_job_with_the_gold_coding(results: Path, sample_di
     assert table["kappa"].between(-1, 1).all() and table.loc["(pooled)", "support"] > 50
     dis = pd.read_csv(tmp_path / "dis.csv")
     assert len(dis) > 0 and {"text", "only_a", "only_b"} <= set(dis.columns)
+
+
+def test_evaluate_restricted_to_a_codebook(results: Path, sample_dir, codebooks_dir, tmp_path, api) -> None:
+    _, codebook, _ = api
+    out = tmp_path / "agreement.csv"
+    status = main(["evaluate", str(results / "codings.csv"), str(sample_dir / "gold_codings.csv"),
+                   "--corpus", str(sample_dir), "--codebook", str(codebooks_dir / "technocratic_planning.yaml"),
+                   "--out", str(out)])
+    assert status == 0
+    table = pd.read_csv(out, index_col="code")
+    assert set(table.index) == set(codebook.leaves) | {"(pooled)"}
+    # only the study-1 documents the gold coded with these codes are compared
+    gold = pd.read_csv(sample_dir / "gold_codings.csv")
+    assert table.loc["(pooled)", "support"] <= len(gold[gold["code"].isin(codebook.leaves)])
