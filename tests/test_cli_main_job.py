@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import qualcode as qc
-from qualcode import matrices
+from qualcode import matrices, reliability
 from qualcode.cli import main
 
 
@@ -193,6 +193,11 @@ def test_evaluate_restricted_to_a_codebook(results: Path, sample_dir, codebooks_
     assert status == 0
     table = pd.read_csv(out, index_col="code")
     assert set(table.index) == set(codebook.leaves) | {"(pooled)"}
-    # only the study-1 documents the gold coded with these codes are compared
-    gold = pd.read_csv(sample_dir / "gold_codings.csv")
-    assert table.loc["(pooled)", "support"] <= len(gold[gold["code"].isin(codebook.leaves)])
+    # the same numbers as the API on the documents the gold coded with these codes
+    corpus, _, codings = api
+    gold = qc.read_codings(sample_dir / "gold_codings.csv", corpus).filter(code=codebook.leaves)
+    subset = corpus.subset(gold.doc_ids)
+    expected = reliability.agreement(gold, codings.filter(doc_id=subset.doc_ids), subset,
+                                     codes=codebook.leaves)
+    assert table["support"].tolist() == expected["support"].tolist()
+    assert abs(table.loc["(pooled)", "kappa"] - expected.loc["(pooled)", "kappa"]) < 1e-9
