@@ -145,7 +145,7 @@ def text_index(corpus: Corpus) -> TextIndex:
     docs = corpus.documents
     doc_ids = [d.doc_id for d in docs]
     lens = np.array([len(d.text) for d in docs], dtype=np.int64)
-    base_arr = np.concatenate([[0], np.cumsum(lens + 1)[:-1]]).astype(np.int64)
+    base_arr = (np.cumsum(lens + 1) - (lens + 1)).astype(np.int64)  # each text's start; empty for no documents
     big = "\n".join(d.text for d in docs)
     total = len(big)
     codepoints = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)

@@ -143,7 +143,7 @@ def cross_case_summary(
     out["share_cases"] = out["n_cases"] / n_total if n_total else np.nan
     out["n_segments"] = f.groupby("code").size().reindex(labels).fillna(0).astype("int64")
     out["n_docs"] = f.groupby("code")["doc_id"].nunique().reindex(labels).fillna(0).astype("int64")
-    pres_arr = pres.to_numpy()
+    pres_arr = pres.to_numpy(dtype=bool)  # stays boolean when no code is used
     for a in attrs_used:
         grp = table[a].astype("object").where(table[a].notna(), MISSING_GROUP).astype(str)
         by_group = pres.groupby(grp).any()
@@ -179,7 +179,10 @@ def cross_case_summary(
     dc = f_all[["doc_id", "code"]].drop_duplicates().sort_values(["doc_id", "code"], kind="stable")
     d_arr, c_arr = dc["doc_id"].to_numpy(dtype=object), dc["code"].to_numpy(dtype=object)
     bounds = np.flatnonzero(np.r_[True, d_arr[1:] != d_arr[:-1]]) if len(d_arr) else np.zeros(0, dtype=np.int64)
-    codes_by_doc = dict(zip(d_arr[bounds].tolist(), (x.tolist() for x in np.split(c_arr, bounds[1:])), strict=True))
+    codes_by_doc = (
+        dict(zip(d_arr[bounds].tolist(), (x.tolist() for x in np.split(c_arr, bounds[1:])), strict=True))
+        if len(d_arr) else {}
+    )
     seen: set[str] = set()
     srows = []
     for step, d in enumerate(doc_order, start=1):
