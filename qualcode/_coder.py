@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -166,6 +167,12 @@ class Coder:
 
     # -- lazy parts -----------------------------------------------------------------------
     def _check_params(self) -> None:
+        from ._codebook import Codebook
+
+        if not isinstance(self.codebook, Codebook):
+            hint = " Load it first: qc.Codebook.load(path)." if isinstance(self.codebook, (str, os.PathLike)) else ""
+            msg = f"The 'codebook' parameter of Coder must be a Codebook. Got {type(self.codebook).__name__} instead.{hint}"
+            raise TypeError(msg)
         if self.unit not in _UNITS:
             msg = f"The 'unit' parameter of Coder must be a str among {set(_UNITS)}. Got {self.unit!r} instead."
             raise ValueError(msg)
@@ -236,8 +243,13 @@ class Coder:
     # -- scoring --------------------------------------------------------------------------
     def _score(self, corpus: Any, vectors: np.ndarray | None = None) -> dict[str, Any]:
         """Segments, rule aggregates, embedding scores and the feature blocks."""
+        from ._model import Corpus
         from ._rules import aggregate_hits
 
+        if not isinstance(corpus, Corpus):
+            hint = " Read it first: qc.read_corpus(path)." if isinstance(corpus, (str, os.PathLike, list)) else ""
+            msg = f"The 'corpus' parameter of Coder must be a Corpus. Got {type(corpus).__name__} instead.{hint}"
+            raise TypeError(msg)
         self._prepare()
         seg = corpus.segments(self.unit, window=self.window, attributes=False).reset_index(drop=True)
         codes = self.codes_
@@ -339,6 +351,7 @@ class Coder:
             machine row also carries ``codebook_fingerprint`` and ``model_id``.
 
         Raises:
+            TypeError: ``corpus`` is not a Corpus, or the codebook is not a Codebook.
             EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
         from ._progress import tqdm

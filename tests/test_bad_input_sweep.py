@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 
 import qualcode as qc
 from qualcode import matrices
@@ -33,6 +34,19 @@ def _no_traceback(err: str) -> None:
 
 
 # -- Python API ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["not a corpus", ["a.txt"], None])
+def test_bad_input_coder_code_needs_a_corpus(codebooks_dir, bad):
+    cb = qc.Codebook.load(codebooks_dir / "technocratic_planning.yaml")
+    with pytest.raises(TypeError, match=r"The 'corpus' parameter of Coder must be a Corpus\. Got \w+ instead"):
+        qc.Coder(cb, embeddings=False, progress=False).code(bad)
+
+
+def test_bad_input_coder_needs_a_loaded_codebook(codebooks_dir):
+    path = str(codebooks_dir / "technocratic_planning.yaml")
+    with pytest.raises(TypeError, match=r"must be a Codebook\. Got str instead\. Load it first: qc\.Codebook\.load"):
+        qc.Coder(path, embeddings=False, progress=False).code(tiny_corpus())
 
 
 def test_bad_input_matrices_on_an_empty_corpus(codebooks_dir):
