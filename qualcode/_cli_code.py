@@ -125,6 +125,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Read the corpus and codebook, (fit and) code; return ``(corpus, codebook, codings)``."""
     from ._codebook import Codebook
     from ._coder import Coder
+    from .errors import QualcodeError
     from .readers import read_corpus
 
     _check_args(args)
@@ -132,7 +133,13 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         corpus = read_corpus(list(args.paths))
+    if len(corpus) == 0:
+        msg = f"no documents with text found in {', '.join(map(str, args.paths))}; nothing to code."
+        raise QualcodeError(msg)
     codebook = Codebook.load(args.codebook)
+    if not codebook.codes:
+        msg = f"{args.codebook}: the codebook has no codes; nothing to code with."
+        raise QualcodeError(msg)
     _stage(f"coding {len(corpus)} documents with {codebook.name} v{codebook.version}", args)
     cache = _cache_dir(args)
     coder = Coder(

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("codings", type=Path, help="codings to evaluate (CSV/XLSX: doc_id,start,end,code...)")
     p.add_argument("reference", type=Path, help="the reference coding (CSV/XLSX)")
     p.add_argument("--corpus", type=Path, required=True, help="folder or file the codings refer to")
-    p.add_argument("--unit", default="sentence", choices=["sentence", "paragraph", "turn", "window"],
+    p.add_argument("--unit", default="sentence", choices=["sentence", "paragraph", "turn"],
                    help="unit of comparison (default: sentence)")
     p.add_argument("--codes", nargs="+", help="only these codes (default: every code used)")
     p.add_argument("--codebook", type=Path,

@@ -10,6 +10,18 @@ from typing import Any
 __all__ = ["register", "run"]
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (argparse turns the ValueError into a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a whole number >= 1. Got {text!r} instead."
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def register(subparsers: Any) -> None:
     """Add the ``ingest`` subcommand."""
     p = subparsers.add_parser(
@@ -25,7 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--unit", default="sentence", choices=["sentence", "turn", "paragraph", "window"]
     )
-    p.add_argument("--window", type=int, default=3, help="sentences per window (--unit window)")
+    p.add_argument("--window", type=positive_int, default=3, help="sentences per window (--unit window)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad file")
     p.add_argument("--pseudonyms", metavar="MAP", help="name,pseudonym CSV or YAML mapping")
     p.add_argument("--language", metavar="xx", help="language when metadata names none")

@@ -70,9 +70,13 @@ def run_export(args: argparse.Namespace) -> int:
     """Run ``qualcode export``."""
     from . import read_codings, read_corpus
     from ._codebook import Codebook
+    from .errors import IngestError
     from .refi import write_qdpx
 
     corpus = read_corpus(args.path)
+    if len(corpus) == 0:
+        msg = "no documents with text found; nothing to export."
+        raise IngestError(msg, path=args.path)
     codebook = Codebook.load(args.codebook)
     codings = read_codings(args.codings, corpus) if args.codings else None
     name = args.name or Path(args.path).resolve().name

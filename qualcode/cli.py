@@ -10,9 +10,11 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
-from .errors import QualcodeError
+from .errors import QualcodeError, QualcodeWarning
 
 __all__ = ["build_parser", "main"]
 
@@ -64,15 +66,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line_warnings(shown)
     try:
         result = args.func(args)
     except QualcodeError as exc:
         print(f"qualcode: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or folder the system refused: one line naming it, no traceback
+        print(f"qualcode: error: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("qualcode: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown
     return int(result or 0)
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``path: reason`` for an OSError (``path -> other: reason`` for a rename)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where += f" -> {exc.filename2}"
+    return f"{where}: {reason}"
+
+
+def _one_line_warnings(fallback: Any) -> Any:
+    """A ``warnings.showwarning`` printing qualcode's own warnings as one plain line."""
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        if issubclass(category, QualcodeWarning):
+            print(f"qualcode: warning: {message}", file=sys.stderr if file is None else file)
+        else:
+            fallback(message, category, filename, lineno, file, line)
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,12 +6,14 @@ used to end in a traceback from deep inside numpy, argparse's caller or pathlib.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
 import qualcode as qc
 from qualcode import matrices
+from qualcode.cli import main
 from qualcode.testing import tiny_corpus
 
 NO_CODES = 'name: empty\nversion: "1"\ncodes: []\n'
@@ -31,6 +33,94 @@ def _no_traceback(err: str) -> None:
 
 
 # -- CLI ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("window", ["0", "-2", "three"])
+def test_bad_input_ingest_window_not_positive_is_a_usage_error(tmp_path, capsys, window):
+    folder = _corpus_folder(tmp_path)
+    out = tmp_path / "seg.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["ingest", str(folder), "--unit", "window", "--window", window, "--segments", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--window" in err and ">= 1" in err and repr(window) in err
+    _no_traceback(err)
+    assert not out.exists()
+
+
+def test_bad_input_evaluate_does_not_offer_window_unit(tmp_path, capsys):
+    folder = _corpus_folder(tmp_path)
+    codings = tmp_path / "c.csv"
+    codings.write_text("doc_id,start,end,code\nt01,0,10,x\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", str(codings), str(codings), "--corpus", str(folder), "--unit", "window"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--unit" in err and "'window'" in err
+    _no_traceback(err)
+
+
+def test_bad_input_code_with_no_documents_names_the_folder(tmp_path, capsys, codebooks_dir):
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    (folder / "a.txt").write_text("   \n\n  \n", encoding="utf-8")
+    (folder / "b.md").write_text("\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    out = tmp_path / "out"
+    rc = main(["code", str(folder), "--codebook", str(codebooks_dir / "technocratic_planning.yaml"),
+               "--rules-only", "--out", str(out), "--no-progress"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert f"qualcode: error: no documents with text found in {folder}" in err
+    # the skipped files are reported as plain one-line warnings, not Python warning records
+    assert f"qualcode: warning: skipped: {folder / 'a.txt'}: the file is empty" in err
+    assert "IngestWarning" not in err
+    _no_traceback(err)
+    assert not out.exists()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_bad_input_code_with_a_codebook_without_codes_names_it(tmp_path, capsys):
+    folder = _corpus_folder(tmp_path)
+    cb = tmp_path / "empty_cb.yaml"
+    cb.write_text(NO_CODES, encoding="utf-8")
+    out = tmp_path / "out"
+    rc = main(["code", str(folder), "--codebook", str(cb), "--rules-only", "--out", str(out),
+               "--no-progress"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert f"qualcode: error: {cb}: the codebook has no codes" in err
+    _no_traceback(err)
+    assert not out.exists()
+    assert cb.read_text(encoding="utf-8") == NO_CODES
+
+
+def test_bad_input_os_error_at_the_top_level_is_one_line(tmp_path, capsys, codebooks_dir):
+    folder = _corpus_folder(tmp_path)
+    blocker = tmp_path / "a_file.txt"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    rc = main(["code", str(folder), "--codebook", str(codebooks_dir / "technocratic_planning.yaml"),
+               "--rules-only", "--no-reports", "--no-progress", "--out", str(blocker / "results")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("qualcode: error:")]
+    assert len(lines) == 1 and str(blocker) in lines[0]
+    _no_traceback(err)
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_bad_input_export_with_no_documents_is_refused(tmp_path, capsys, codebooks_dir):
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    (folder / "a.txt").write_text("  \n", encoding="utf-8")
+    out = tmp_path / "p.qdpx"
+    rc = main(["export", str(folder), "--codebook", str(codebooks_dir / "technocratic_planning.yaml"),
+               "--qdpx", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert f"qualcode: error: {folder}: no documents with text found" in err
+    _no_traceback(err)
+    assert not out.exists()
 
 
 # -- Python API ----------------------------------------------------------------------------------
@@ -73,3 +163,11 @@ def test_bad_input_cross_case_summary_with_no_codes(tmp_path):
     assert (summary.saturation["cumulative"] == 0).all()
 
 
+def test_bad_input_main_restores_the_warning_display(tmp_path, capsys, codebooks_dir):
+    before = warnings.showwarning
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    (folder / "a.txt").write_text("  \n", encoding="utf-8")
+    main(["code", str(folder), "--codebook", str(codebooks_dir / "technocratic_planning.yaml"),
+          "--rules-only", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert warnings.showwarning is before
