@@ -872,6 +872,14 @@ class Codebook:
         """
         p = Path(path)
         source = str(path)
+        other = {".qdc": "from_qdc", ".csv": "from_table", ".tsv": "from_table", ".xlsx": "from_table"}
+        if p.suffix.lower() in other and p.is_file():
+            msg = (
+                f"{source}: Codebook.load reads YAML codebooks, and this is a {p.suffix.lower()} file; "
+                f"read it with Codebook.{other[p.suffix.lower()]}(path) or convert it with "
+                f"`qualcode codebook import {p.name} --yaml codebook.yaml`."
+            )
+            raise CodebookError(msg, problems=[msg])
         try:
             text = p.read_bytes().decode("utf-8-sig")
         except FileNotFoundError:

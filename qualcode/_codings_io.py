@@ -286,6 +286,9 @@ def read_codings(
         msg = f"The 'source' parameter of read_codings must be a str among {set(SOURCES)}. Got {source!r} instead."
         raise ValueError(msg)
     p = Path(path)
+    if p.is_dir():
+        msg = f"{p}: is a folder; read_codings needs a codings file (.csv, .tsv or .xlsx)."
+        raise CodingsError(msg)
     if not p.is_file():
         msg = f"{p}: no such codings file."
         raise CodingsError(msg)

@@ -14,6 +14,7 @@ import pytest
 import qualcode as qc
 from qualcode import matrices
 from qualcode.cli import main
+from qualcode.errors import CodebookError, CodingsError
 from qualcode.testing import tiny_corpus
 
 NO_CODES = 'name: empty\nversion: "1"\ncodes: []\n'
@@ -123,6 +124,19 @@ def test_bad_input_export_with_no_documents_is_refused(tmp_path, capsys, codeboo
     assert not out.exists()
 
 
+def test_bad_input_codebook_validate_on_a_qdc_points_to_import(tmp_path, capsys):
+    qdc = tmp_path / "team.qdc"
+    qdc.write_text("hello, not XML <<<", encoding="utf-8")
+    rc = main(["codebook", "validate", str(qdc)])
+    assert rc != 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert str(qdc) in text and "qualcode codebook import" in text
+    assert "must be a mapping" not in text
+    _no_traceback(out.err)
+    assert qdc.read_text(encoding="utf-8") == "hello, not XML <<<"
+
+
 # -- Python API ----------------------------------------------------------------------------------
 
 
@@ -161,6 +175,22 @@ def test_bad_input_cross_case_summary_with_no_codes(tmp_path):
     assert len(summary.codes) == 0 and len(summary.disconfirming) == 0
     assert list(summary.saturation["doc_id"]) == list(corpus.doc_ids)
     assert (summary.saturation["cumulative"] == 0).all()
+
+
+@pytest.mark.parametrize(("suffix", "reader"), [(".qdc", "from_qdc"), (".csv", "from_table"), (".xlsx", "from_table")])
+def test_bad_input_codebook_load_on_another_format_names_the_right_reader(tmp_path, suffix, reader):
+    path = tmp_path / f"team{suffix}"
+    path.write_bytes(b"id,name\nx,X\n")
+    with pytest.raises(CodebookError) as exc:
+        qc.Codebook.load(path)
+    assert str(exc.value).startswith(f"{path}: ")
+    assert f"Codebook.{reader}(path)" in str(exc.value)
+    assert path.read_bytes() == b"id,name\nx,X\n"
+
+
+def test_bad_input_read_codings_on_a_folder(tmp_path):
+    with pytest.raises(CodingsError, match="is a folder; read_codings needs a codings file"):
+        qc.read_codings(tmp_path)
 
 
 def test_bad_input_main_restores_the_warning_display(tmp_path, capsys, codebooks_dir):
