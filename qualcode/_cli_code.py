@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ._cli_ingest import positive_int
+
 _EPILOG = """\
 examples:
   qualcode code transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --out results/
@@ -57,7 +59,7 @@ def register(subparsers: Any) -> None:
     mode.add_argument("--embeddings-only", action="store_true", help="no rules")
     p.add_argument("--model", metavar="NAME", help="embedder name or alias (e5, use, minilm-onnx, st:<folder>)")
     p.add_argument("--threshold", type=float, metavar="X", help="embedding score threshold in [0, 1]")
-    p.add_argument("--top-k", type=int, metavar="K", help="at most K codes per segment")
+    p.add_argument("--top-k", type=positive_int, metavar="K", help="at most K codes per segment")
     p.add_argument("--human", metavar="FILE", help="human codings (CSV/XLSX) to learn from; they win")
     p.add_argument("--cache", metavar="DIR", help="embedding cache folder (default: $QUALCODE_CACHE_DIR or ~/.cache/qualcode)")
     p.add_argument("--no-cache", action="store_true", help="keep embeddings in memory only")
@@ -73,9 +75,6 @@ def _check_args(args: argparse.Namespace) -> None:
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         msg = f"--threshold must be a number in [0, 1]. Got {args.threshold} instead."
-        raise QualcodeError(msg)
-    if getattr(args, "top_k", None) is not None and args.top_k < 1:
-        msg = f"--top-k must be >= 1. Got {args.top_k} instead."
         raise QualcodeError(msg)
     if not Path(args.codebook).is_file():
         msg = f"{args.codebook}: codebook file not found."
