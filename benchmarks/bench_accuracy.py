@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from qabstracts.load import SKIPPED, load  # noqa: E402
 
 import qualcode as qc  # noqa: E402
-from qualcode._learn import segment_labels  # noqa: E402
+from qualcode.coding import segment_labels  # noqa: E402
 from qualcode.reliability import cohen_kappa, krippendorff_alpha  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from qualcode._codebook import Codebook  # noqa: E402
+from qualcode.codebook import Codebook  # noqa: E402
 
 EN = {
     "subj": ["The head of Bappeda", "Our agency", "The village head", "My colleague in finance", "The planning team",
@@ -143,13 +143,13 @@ class PartsPipeline:
     """The coding path built from the parts, used when qualcode._coder is not there yet."""
 
     def __init__(self, codebook, embedder=None, rules_only=False, cache_dir=None):
-        from qualcode._rules import RuleMatcher
+        from qualcode.rules import RuleMatcher
 
         self.rules = RuleMatcher(codebook)
         self.rules_only = rules_only
         self.matcher = None
         if not rules_only:
-            from qualcode._embed import EmbeddingMatcher
+            from qualcode.coding import EmbeddingMatcher
 
             self.matcher = EmbeddingMatcher(codebook, embedder, cache=cache_dir, progress=False)
 
@@ -167,7 +167,7 @@ class PartsPipeline:
 
 def make_coder(codebook, *, embedder=None, rules_only=False, cache_dir=None):
     try:
-        from qualcode._coder import Coder
+        from qualcode.coding import Coder
     except ImportError:
         return PartsPipeline(codebook, embedder, rules_only, cache_dir), "parts (Coder not available)"
     import inspect
@@ -250,8 +250,8 @@ def main() -> int:
     warm = n / (time.perf_counter() - t0)
     print(f"(c) re-code after a codebook edit (warm cache): {warm:,.0f} segments/s (target >= 20,000)")
     # where the time goes: segmentation, rules, embedding match (warm cache)
-    from qualcode._embed import EmbeddingMatcher
-    from qualcode._rules import RuleMatcher
+    from qualcode.coding import EmbeddingMatcher
+    from qualcode.rules import RuleMatcher
 
     fresh = load_corpus(tmp / "small")
     t0 = time.perf_counter()

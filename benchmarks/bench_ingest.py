@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     args = ap.parse_args(argv)
 
-    from qualcode._segment import blank_nlp
+    from qualcode.corpus import blank_nlp
     from qualcode.readers import read_corpus
 
     blank_nlp("en"), blank_nlp("id")  # model loading is not part of the measurement

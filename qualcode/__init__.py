@@ -11,8 +11,8 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from ._codings import Codings
-from ._model import Corpus, Document, SourceInfo, Turn
+from .codings._codings import Codings
+from .corpus._model import Corpus, Document, SourceInfo, Turn
 
 try:
     __version__ = version("qualcode")
@@ -23,10 +23,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _LAZY: dict[str, tuple[str, str | None]] = {
     "read_corpus": ("qualcode.readers", "read_corpus"),
     "read_document": ("qualcode.readers", "read_document"),
-    "read_codings": ("qualcode._codings_io", "read_codings"),
-    "Codebook": ("qualcode._codebook", "Codebook"),
-    "Code": ("qualcode._codebook", "Code"),
-    "Coder": ("qualcode._coder", "Coder"),
+    "read_codings": ("qualcode.codings", "read_codings"),
+    "Codebook": ("qualcode.codebook", "Codebook"),
+    "Code": ("qualcode.codebook", "Code"),
+    "Coder": ("qualcode.coding", "Coder"),
     "matrices": ("qualcode.matrices", None),
     "reliability": ("qualcode.reliability", None),
     "plotting": ("qualcode.plotting", None),

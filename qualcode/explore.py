@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._codings import Codings
-from ._model import Corpus
+from .codings._codings import Codings
+from .corpus._model import Corpus
 
 __all__ = ["cluster_uncoded", "near_misses", "uncoded_segments"]
 
@@ -205,8 +205,8 @@ def cluster_uncoded(
     """
     from sklearn.cluster import KMeans
 
-    from ._cache import EmbeddingCache, embed_texts
     from .backends import get_embedder
+    from .backends._cache import EmbeddingCache, embed_texts
 
     if int(n_clusters) < 1:
         msg = f"The 'n_clusters' parameter of cluster_uncoded must be >= 1. Got {n_clusters!r} instead."

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._model import Corpus, Document, Turn
+from .corpus._model import Corpus, Document, Turn
 
 __all__ = ["PrecomputedEmbedder", "assert_matrix_equal", "build_document", "tiny_corpus"]
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qualcode._codebook import Codebook
 from qualcode.cli import main
+from qualcode.codebook import Codebook
 
 ROOT = Path(__file__).parent.parent
 TP = str(ROOT / "codebooks" / "technocratic_planning.yaml")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from qualcode._codebook import Codebook
-from qualcode._qdc import CODEBOOK_NS, code_guid, validate_codebook_xml
+from qualcode.codebook import Codebook
 from qualcode.errors import CodebookError, UnsafeInputError
+from qualcode.refi._qdc import CODEBOOK_NS, code_guid, validate_codebook_xml
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "codebooks"

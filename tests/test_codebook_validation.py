@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from qualcode._codebook import Code, Codebook, Rules
+from qualcode.codebook import Code, Codebook, Rules
 from qualcode.errors import CodebookError
 
 DATA = Path(__file__).parent / "data" / "codebooks"

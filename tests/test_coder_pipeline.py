@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import qualcode as qc
-from qualcode._codings import Codings
+from qualcode.codings import Codings
 from qualcode.errors import NotFittedError
 from qualcode.testing import tiny_corpus
 
@@ -156,7 +156,7 @@ def qabs():
 
 
 def _kappa(coder_codings, human, units, codes):
-    from qualcode._learn import segment_labels
+    from qualcode.coding import segment_labels
     from qualcode.reliability import cohen_kappa
 
     m, _ = segment_labels(units, coder_codings.to_frame(), codes)

@@ -9,7 +9,7 @@ import pytest
 
 import qualcode
 from qualcode import Corpus
-from qualcode._codings_io import locate_quote, read_codings
+from qualcode.codings import locate_quote, read_codings
 from qualcode.errors import CodingsError
 from qualcode.testing import build_document, tiny_corpus
 

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from qualcode._cache import EmbeddingCache, embed_texts, text_key
+from qualcode.backends import EmbeddingCache, embed_texts, text_key
 from qualcode.errors import EmbeddingError
 from qualcode.testing import PrecomputedEmbedder
 

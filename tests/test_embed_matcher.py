@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from qualcode._cache import EmbeddingCache
-from qualcode._codebook import Codebook
-from qualcode._embed import EmbeddingMatcher, EmbeddingScores
+from qualcode.backends import EmbeddingCache
+from qualcode.codebook import Codebook
+from qualcode.coding import EmbeddingMatcher, EmbeddingScores
 from qualcode.errors import EmbeddingError
 
 CODEBOOK = {

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import qualcode as qc
-from qualcode._codebook import Codebook
 from qualcode.cli import main
+from qualcode.codebook import Codebook
 from qualcode.refi import read_qdpx, write_qdpx
 from qualcode.testing import tiny_corpus
 

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from qualcode import Codings, Corpus
-from qualcode._codebook import Codebook
+from qualcode.codebook import Codebook
 from qualcode.errors import CodingsError, ExportError
 from qualcode.refi import read_qdpx, validate_project, write_qdpx
 from qualcode.testing import build_document, tiny_corpus

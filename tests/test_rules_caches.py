@@ -8,8 +8,9 @@ import numpy as np
 import spacy
 from spacy.attrs import IDX, ORTH, SPACY
 
-from qualcode._codebook import Codebook
-from qualcode._rules import _DOCS, RuleMatcher, _blank
+from qualcode.codebook import Codebook
+from qualcode.rules import RuleMatcher
+from qualcode.rules._matcher import _DOCS, _blank
 
 
 def _cb(*codes):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode._codebook import Codebook
-from qualcode._rules import Lemmatizer, RuleMatcher, aggregate_hits
+from qualcode.codebook import Codebook
+from qualcode.rules import Lemmatizer, RuleMatcher, aggregate_hits
 
 
 def _cb(*codes):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._codings import Codings
+from ..codings._codings import Codings
 from ._common import Prepared, prepare
 from ._cooc import cooccurring_pairs
 from ._framework import _positions, map_to_positions, ranked_quotes

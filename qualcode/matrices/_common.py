@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._codings import Codings
-from .._model import Corpus
+from ..codings._codings import Codings
+from ..corpus._model import Corpus
 from ..errors import CodingsError, QualcodeWarning
 
 logger = logging.getLogger("qualcode")
@@ -570,3 +570,41 @@ def group_stats(
         if "n_words" in stats:
             out["n_words"] = np.bincount(grp, weights=tidx.words(us, ue), minlength=ngroups).astype(np.int64)
     return out
+
+
+def finish_matrix(
+    m: pd.DataFrame,
+    *,
+    index_name: str,
+    columns_name: str,
+    attrs: dict[str, Any],
+    themes: bool,
+    codebook: Any,
+    code_axis: str,
+    name: str,
+) -> pd.DataFrame:
+    """Name the axes, optionally group codes under their themes, attach ``attrs``."""
+    m.index.name = index_name
+    m.columns.name = columns_name
+    if themes:
+        labels = m.columns if code_axis == "columns" else m.index
+        tuples = [(name, name) if c == name else (theme_of(str(c), codebook), str(c)) for c in labels]
+        mi = pd.MultiIndex.from_tuples(tuples, names=["theme", "code"])
+        if code_axis == "columns":
+            m.columns = mi
+        else:
+            m.index = mi
+    m.attrs = attrs
+    return m
+
+
+def unit_of(codings: Any) -> str:
+    """The segment unit of a Codings table (``meta["unit"]``, a single ``unit`` value, else "span")."""
+    meta = getattr(codings, "meta", {}) or {}
+    unit = meta.get("unit")
+    if unit:
+        return str(unit)
+    f = codings.to_frame() if hasattr(codings, "to_frame") else codings
+    if "unit" in f.columns and f["unit"].nunique() == 1:
+        return str(f["unit"].iloc[0])
+    return "span"

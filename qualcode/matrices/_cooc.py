@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._model import Corpus
+from ..corpus._model import Corpus
 from ._common import check_option, code_order, prepare, union_spans, unique_inverse
 
 __all__ = ["cooccurrence", "pairs_sorted"]

@@ -8,16 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._model import UNITS, Corpus
+from ..corpus._model import UNITS, Corpus
 from ._common import (
     check_cases,
     check_corpus,
     check_option,
     code_order,
+    finish_matrix,
     group_stats,
     prepare,
+    unit_of,
 )
-from ._tables import _finish, _unit_of
 
 __all__ = ["case_profile", "case_timeline", "framework_matrix", "ranked_quotes", "top_quotes"]
 
@@ -235,14 +236,14 @@ def framework_matrix(
         "quotes": int(quotes),
         "coder": prep.coder,
         "coders": prep.coders,
-        "unit": _unit_of(codings),
+        "unit": unit_of(codings),
         "aggregate": aggregate,
         "filters": {"source": source, "min_score": min_score, "role": role},
         "rows": "case_id",
         "columns": "code",
         "prepared": prep,
     }
-    return _finish(m, index_name="case", columns_name="code", attrs=attrs, themes=themes,
+    return finish_matrix(m, index_name="case", columns_name="code", attrs=attrs, themes=themes,
                    codebook=codebook, code_axis="columns", name="All")
 
 
@@ -328,7 +329,7 @@ def case_profile(
         "value": "profile",
         "coder": prep.coder,
         "coders": prep.coders,
-        "unit": _unit_of(codings),
+        "unit": unit_of(codings),
         "aggregate": aggregate,
         "prepared": prep,
     }

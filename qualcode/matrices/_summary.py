@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._model import Corpus
-from ._common import check_cases, check_corpus, code_order, prepare
-from ._tables import MISSING_GROUP, _unit_of
+from ..corpus._model import Corpus
+from ._common import check_cases, check_corpus, code_order, prepare, unit_of
+from ._tables import MISSING_GROUP
 
 __all__ = ["CrossCaseSummary", "cross_case_summary"]
 
@@ -197,5 +197,5 @@ def cross_case_summary(
         disconfirming=dis,
         saturation=sat,
         attrs={"coder": prep.coder, "coders": prep.coders, "threshold": float(threshold), "n_cases": n_total,
-               "unit": _unit_of(codings), "aggregate": aggregate},
+               "unit": unit_of(codings), "aggregate": aggregate},
     )

@@ -8,17 +8,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._model import Corpus
+from ..corpus._model import Corpus
 from ._common import (
     Prepared,
     check_cases,
     check_corpus,
     check_option,
     code_order,
+    finish_matrix,
     group_stats,
     prepare,
-    theme_of,
+    unit_of,
 )
+from ._framework import framework_matrix
 
 __all__ = ["case_by_code", "code_by_attribute", "long_table"]
 
@@ -144,31 +146,6 @@ def _values(
     return counts.astype("float64").div(den.where(den > 0).to_numpy(), axis=axis) * scale
 
 
-def _finish(
-    m: pd.DataFrame,
-    *,
-    index_name: str,
-    columns_name: str,
-    attrs: dict[str, Any],
-    themes: bool,
-    codebook: Any,
-    code_axis: str,
-    name: str,
-) -> pd.DataFrame:
-    m.index.name = index_name
-    m.columns.name = columns_name
-    if themes:
-        labels = m.columns if code_axis == "columns" else m.index
-        tuples = [(name, name) if c == name else (theme_of(str(c), codebook), str(c)) for c in labels]
-        mi = pd.MultiIndex.from_tuples(tuples, names=["theme", "code"])
-        if code_axis == "columns":
-            m.columns = mi
-        else:
-            m.index = mi
-    m.attrs = attrs
-    return m
-
-
 def case_by_code(
     codings: Any,
     corpus: Corpus,
@@ -254,8 +231,6 @@ def case_by_code(
     check_option(func, "value", value, CASE_VALUES)
     corpus = check_corpus(func, corpus)
     if value == "quotes":
-        from ._framework import framework_matrix
-
         return framework_matrix(
             codings, corpus, quotes=quotes, codebook=codebook, aggregate=aggregate, codes=codes,
             themes=themes, coder=coder, source=source, min_score=min_score, role=role,
@@ -280,7 +255,7 @@ def case_by_code(
         "value": value,
         "coder": prep.coder,
         "coders": prep.coders,
-        "unit": _unit_of(codings),
+        "unit": unit_of(codings),
         "aggregate": aggregate,
         "margins": margins,
         "filters": {"source": source, "min_score": min_score, "role": role},
@@ -288,19 +263,8 @@ def case_by_code(
         "columns": "code",
         "prepared": prep,
     }
-    return _finish(m, index_name="case", columns_name="code", attrs=attrs, themes=themes,
+    return finish_matrix(m, index_name="case", columns_name="code", attrs=attrs, themes=themes,
                    codebook=codebook, code_axis="columns", name=name)
-
-
-def _unit_of(codings: Any) -> str:
-    meta = getattr(codings, "meta", {}) or {}
-    unit = meta.get("unit")
-    if unit:
-        return str(unit)
-    f = codings.to_frame() if hasattr(codings, "to_frame") else codings
-    if "unit" in f.columns and f["unit"].nunique() == 1:
-        return str(f["unit"].iloc[0])
-    return "span"
 
 
 def _groups(
@@ -414,7 +378,7 @@ def code_by_attribute(
         "value": value,
         "coder": prep.coder,
         "coders": prep.coders,
-        "unit": _unit_of(codings),
+        "unit": unit_of(codings),
         "aggregate": aggregate,
         "attribute": attribute,
         "group_sizes": {str(k): int(v) for k, v in gsize.items()},
@@ -427,7 +391,7 @@ def code_by_attribute(
         "prepared": prep,
         "frame_groups": f[["_rid", "code", "_group"]] if len(f) else None,
     }
-    return _finish(m, index_name="code", columns_name=attribute, attrs=attrs, themes=themes,
+    return finish_matrix(m, index_name="code", columns_name=attribute, attrs=attrs, themes=themes,
                    codebook=codebook, code_axis="index", name=name)
 
 
@@ -493,5 +457,5 @@ def long_table(
         out["coverage"] = np.nan
     out = out[keys + ["n_segments", "present", "n_docs", "n_chars", "n_words", "coverage"]]
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
-    out.attrs = {"kind": "long_table", "coder": prep.coder, "coders": prep.coders, "aggregate": aggregate, "unit": _unit_of(codings)}
+    out.attrs = {"kind": "long_table", "coder": prep.coder, "coders": prep.coders, "aggregate": aggregate, "unit": unit_of(codings)}
     return out

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._model import KINDS, ROLES, Document, SourceInfo, Turn
+from ..corpus._model import KINDS, ROLES, Document, SourceInfo, Turn
 from ..errors import IngestError
 from ._labels import RawTurn, assign_roles, infer_kind
 

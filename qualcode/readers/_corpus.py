@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._model import Corpus, Document
+from ..corpus._model import Corpus, Document
 from ..errors import IngestError, IngestWarning
 from ._base import Parsed, finalise
 from ._decode import decode_bytes, read_bytes

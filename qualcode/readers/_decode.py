@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._model import SourceInfo
+from ..corpus._model import SourceInfo
 from ..errors import IngestError, IngestWarning
 
 __all__ = ["Decoded", "decode_bytes", "read_bytes", "normalise_newlines"]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._model import SourceInfo
+from ..corpus._model import SourceInfo
 from ..errors import IngestError
 from ._base import Parsed
 from ._decode import read_bytes

@@ -23,7 +23,7 @@ from ._decode import decode_bytes, read_bytes
 from ._labels import is_known_label
 
 if TYPE_CHECKING:
-    from .._model import Corpus
+    from ..corpus._model import Corpus
 
 __all__ = ["Pseudonymiser", "load_pseudonyms", "make_pseudonyms"]
 

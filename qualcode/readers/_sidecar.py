@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._model import KINDS, ROLES
+from ..corpus._model import KINDS, ROLES
 from ..errors import IngestError, IngestWarning
 from ._decode import decode_bytes, read_bytes
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._model import SourceInfo
+from ..corpus._model import SourceInfo
 from ..errors import IngestError
 from ._base import Parsed, guess_language
 from ._decode import normalise_newlines, read_bytes

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .._model import Document, SourceInfo
+from ..corpus._model import Document, SourceInfo
 from ..errors import IngestError
 from ._base import RESERVED, Parsed
 from ._labels import parse_lines

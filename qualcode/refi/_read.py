@@ -25,8 +25,8 @@ import pandas as pd
 import yaml
 from lxml import etree
 
-from .._codings import Codings
-from .._model import KINDS, Corpus, Document, SourceInfo, Turn
+from ..codings._codings import Codings
+from ..corpus._model import KINDS, Corpus, Document, SourceInfo, Turn
 from ..errors import IngestWarning, RefiError
 from ..readers._decode import newline_style, normalise_newlines
 from ._offsets import OffsetMap, Selection, detect_convention, map_selection
@@ -217,7 +217,7 @@ class _Reader:
 
     def read_codes(self, root: etree._Element, project_name: str) -> None:
         """Build the codebook with ``qualcode._qdc`` and map every code GUID to its id."""
-        from .._qdc import codebook_from_codes_element, split_description
+        from ._qdc import codebook_from_codes_element, split_description
 
         self.codebook = None
         books = _children(root, "CodeBook")

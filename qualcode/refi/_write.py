@@ -26,9 +26,9 @@ import pandas as pd
 import yaml
 from lxml import etree
 
-from .._codings import Codings
 from .._io import atomic_path
-from .._model import Corpus
+from ..codings._codings import Codings
+from ..corpus._model import Corpus
 from ..errors import CodingsError, ExportError
 
 __all__ = ["NS", "GUID_NAMESPACE", "guid", "project_xml", "validate_project", "write_qdpx"]
@@ -78,7 +78,7 @@ def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = Non
 # -- codebook -----------------------------------------------------------------------------
 def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
     """Append ``<CodeBook>`` (built by ``qualcode._qdc``) to ``parent``; return code id -> GUID."""
-    from .._qdc import code_guid, codes_to_xml
+    from ._qdc import code_guid, codes_to_xml
 
     if not len(codebook):
         return {}
@@ -93,7 +93,7 @@ def _metadata_set(parent: etree._Element, codebook: Any) -> None:
     A project ``MemberCode`` is a ``CodeRef`` (``targetGUID``), not the codebook schema's
     ``guid`` attribute, so the members are adapted.
     """
-    from .._qdc import metadata_set_to_xml
+    from ._qdc import metadata_set_to_xml
 
     set_el = metadata_set_to_xml(codebook, parent, NS)
     for m in set_el.findall(_Q + "MemberCode"):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._codings import Codings
+from ..codings._codings import Codings
 from ..matrices._common import check_codings, check_corpus, check_option, text_index, union_spans
 from ._measures import cohen_kappa, krippendorff_alpha, percent_agreement
 

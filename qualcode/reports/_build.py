@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from .._codings import Codings
-from .._model import Corpus
+from ..codings._codings import Codings
+from ..corpus._model import Corpus
 from ._data import CodeSection, Quote, ReportData
 
 __all__ = ["build_matrices", "build_report", "report_attributes"]

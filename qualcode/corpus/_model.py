@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import IngestError
+from ..errors import IngestError
 
 __all__ = ["KINDS", "ROLES", "UNITS", "Corpus", "Document", "SourceInfo", "Turn"]
 

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._cache import EmbeddingCache, embed_texts
-from .errors import EmbeddingError
+from ..backends._cache import EmbeddingCache, embed_texts
+from ..errors import EmbeddingError
 
 __all__ = [
     "BACKGROUND_TEXTS",
@@ -355,7 +355,7 @@ class EmbeddingMatcher:
         progress: bool = True,
         calibration: Mapping[str, float] | None = None,
     ):
-        from .backends import get_embedder
+        from ..backends import get_embedder
 
         self.codebook = codebook
         self.embedder = get_embedder(embedder)

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_path, atomic_write_text
-from .errors import EmbeddingError
+from .._io import atomic_path, atomic_write_text
+from ..errors import EmbeddingError
 
 __all__ = ["EmbeddingCache", "embed_texts", "text_key"]
 
@@ -332,7 +332,7 @@ def embed_texts(
         >>> embed_texts(emb, ["a", "b", "a"], progress=False).tolist()
         [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     """
-    from .backends import get_embedder
+    from ._registry import get_embedder
 
     for name, value in (("batch_size", batch_size), ("shard_size", shard_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -394,7 +394,7 @@ def embed_texts(
     logger.debug("embed_texts: %d texts, %d distinct, %d to embed", len(texts), n_uniq, len(todo))
 
     if todo:
-        from ._progress import tqdm
+        from .._progress import tqdm
 
         bar = tqdm(total=len(todo), unit="text", desc="embedding", disable=not progress, leave=False)
         pending_keys: list[str] = []

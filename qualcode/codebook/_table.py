@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import CodebookError
 from ._codebook import SLUG_RE, Codebook
-from .errors import CodebookError
 
 __all__ = ["TABLE_COLUMNS", "read_table"]
 
@@ -90,7 +90,7 @@ def read_table(path: str | os.PathLike[str], *, name: str | None = None,
     records: list[dict[str, Any]] = []
     by_label: dict[str, str] = {}
     rows = []
-    from ._qdc import slugify
+    from ..refi._qdc import slugify
 
     taken: set[str] = set()
     for i, row in enumerate(df.to_dict("records")):

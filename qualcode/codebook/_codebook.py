@@ -45,9 +45,9 @@ from pydantic import (
     model_validator,
 )
 
-from ._io import atomic_write_text
-from ._model import ROLES
-from .errors import CodebookError
+from .._io import atomic_write_text
+from ..corpus._model import ROLES
+from ..errors import CodebookError
 
 __all__ = [
     "ALL_LANGUAGES",
@@ -924,14 +924,14 @@ class Codebook:
     @classmethod
     def from_qdc(cls, path: str | os.PathLike[str], **kwargs: Any) -> Codebook:
         """Read a REFI-QDA codebook (``.qdc``); see :func:`qualcode._qdc.read_qdc`."""
-        from ._qdc import read_qdc
+        from ..refi._qdc import read_qdc
 
         return read_qdc(path, **kwargs)
 
     @classmethod
     def from_table(cls, path: str | os.PathLike[str], **kwargs: Any) -> Codebook:
         """Read a flat CSV/XLSX codebook; see :func:`qualcode._codebook_import.read_table`."""
-        from ._codebook_import import read_table
+        from ._table import read_table
 
         return read_table(path, **kwargs)
 
@@ -1291,7 +1291,7 @@ class Codebook:
 
     def to_qdc(self, path: str | os.PathLike[str], **kwargs: Any) -> Path:
         """Export as a REFI-QDA codebook (``.qdc``); see :func:`qualcode._qdc.write_qdc`."""
-        from ._qdc import write_qdc
+        from ..refi._qdc import write_qdc
 
         return write_qdc(self, path, **kwargs)
 

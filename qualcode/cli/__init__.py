@@ -1,6 +1,6 @@
 """The ``qualcode`` command line.
 
-Each subcommand lives in its own ``_cli_<name>.py`` module exposing
+Each subcommand lives in its own ``qualcode/cli/_<name>.py`` module exposing
 ``register(subparsers)``; the parser's ``func`` default runs it.
 """
 
@@ -14,16 +14,16 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import QualcodeError, QualcodeWarning
+from ..errors import QualcodeError, QualcodeWarning
 
 __all__ = ["build_parser", "main"]
 
 _SUBCOMMAND_MODULES = (
-    "qualcode._cli_ingest",
-    "qualcode._cli_codebook",
-    "qualcode._cli_code",
-    "qualcode._cli_evaluate",
-    "qualcode._cli_refi",
+    "qualcode.cli._ingest",
+    "qualcode.cli._codebook",
+    "qualcode.cli._code",
+    "qualcode.cli._evaluate",
+    "qualcode.cli._refi",
 )
 
 _EPILOG = """\
@@ -41,7 +41,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="qualcode",

@@ -43,9 +43,9 @@ from typing import Any
 
 from lxml import etree
 
-from ._codebook import ALL_LANGUAGES, Code, Codebook, Exclude, Scope
-from ._io import atomic_write_bytes
-from .errors import CodebookError, ExportError, RefiError, UnsafeInputError
+from .._io import atomic_write_bytes
+from ..codebook._codebook import ALL_LANGUAGES, Code, Codebook, Exclude, Scope
+from ..errors import CodebookError, ExportError, RefiError, UnsafeInputError
 
 __all__ = [
     "BLOCK_END",
@@ -277,7 +277,7 @@ def metadata_set_to_xml(codebook: Codebook, parent: etree._Element,
 
 def codebook_element(codebook: Codebook, *, origin: str | None = None) -> etree._Element:
     """The ``<CodeBook>`` root of a .qdc file (codes plus the metadata set)."""
-    from . import __version__
+    from .. import __version__
 
     root = etree.Element(_q(CODEBOOK_NS, "CodeBook"), nsmap={None: CODEBOOK_NS})
     root.set("origin", origin or f"qualcode {__version__}")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import CodebookError, QualcodeError
+from ..errors import CodebookError, QualcodeError
 
 __all__ = ["register", "run"]
 
@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode codebook ACTION``; return the exit status."""
-    from ._codebook import Codebook
+    from ..codebook._codebook import Codebook
 
     action = args.action
     if action == "validate":
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"- {row.code} ({row.old})")
             print(f"{len(table)} change(s); fingerprint {old.fingerprint} -> {new.fingerprint}")
         if args.csv:
-            from ._io import atomic_path
+            from .._io import atomic_path
 
             with atomic_path(args.csv) as tmp:
                 table.to_csv(tmp, index=False)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import CodingsError, QualcodeWarning
 from ._codings import SOURCES, Codings
-from .errors import CodingsError, QualcodeWarning
 
 __all__ = ["locate_quote", "read_codings"]
 

@@ -14,12 +14,14 @@ import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._codings import Codings
-from .errors import CodingsError
+from ..errors import CodingsError
+
+if TYPE_CHECKING:  # the Codings methods call into this module, so it never imports Codings
+    from ._codings import Codings
 
 __all__ = ["DECISION_COLUMNS", "explain", "load_decisions", "review", "suggestions"]
 
@@ -182,7 +184,7 @@ def review(
         CodingsError: an unknown action, a decision that names no machine coding, or a bad
             decisions file.
     """
-    from ._io import atomic_path
+    from .._io import atomic_path
 
     if action not in _ACTIONS:
         msg = f"The 'action' parameter of review must be a str among {set(_ACTIONS)}. Got {action!r} instead."
@@ -215,4 +217,4 @@ def review(
     if path is not None and new:
         with atomic_path(path) as tmp:
             allx.to_csv(tmp, index=False)
-    return Codings(out, meta=codings.meta)
+    return type(codings)(out, meta=codings.meta)

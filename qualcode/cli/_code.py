@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ._cli_ingest import positive_int
+from ._ingest import positive_int
 
 _EPILOG = """\
 examples:
@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    from .errors import QualcodeError
+    from ..errors import QualcodeError
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         msg = f"--threshold must be a number in [0, 1]. Got {args.threshold} instead."
@@ -110,7 +110,7 @@ def _cache_dir(args: argparse.Namespace) -> Path | None:
         return None
     if getattr(args, "cache", None):
         return Path(args.cache)
-    from ._io import default_cache_dir
+    from .._io import default_cache_dir
 
     return default_cache_dir()
 
@@ -122,10 +122,10 @@ def _stage(message: str, args: argparse.Namespace) -> None:
 
 def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Read the corpus and codebook, (fit and) code; return ``(corpus, codebook, codings)``."""
-    from ._codebook import Codebook
-    from ._coder import Coder
-    from .errors import QualcodeError
-    from .readers import read_corpus
+    from ..codebook._codebook import Codebook
+    from ..coding._coder import Coder
+    from ..errors import QualcodeError
+    from ..readers import read_corpus
 
     _check_args(args)
     _stage(f"reading {', '.join(map(str, args.paths))}", args)
@@ -154,7 +154,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     )
     human = None
     if args.human:
-        from ._codings_io import read_codings
+        from ..codings._read import read_codings
 
         human = read_codings(args.human, corpus)
         _stage(f"learning from {len(human)} human codings in {args.human}", args)
@@ -174,7 +174,7 @@ def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings:
     Returns:
         The results folder.
     """
-    from ._io import atomic_write_text
+    from .._io import atomic_write_text
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +209,7 @@ def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings:
 def _write_reports(
     args: argparse.Namespace, folder: Path, corpus: Any, codebook: Any, codings: Any, run_info: dict[str, Any]
 ) -> list[str]:
-    from . import reports
+    from .. import reports
 
     _stage("building matrices and figures", args)
     settings = dict(run_info)

@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CodingsError
+from ..errors import CodingsError
+from ._review import explain as _explain
+from ._review import review as _review
+from ._review import suggestions as _suggestions
 
 __all__ = ["CODING_COLUMNS", "SOURCES", "Codings"]
 
@@ -178,29 +181,23 @@ class Codings:
         f["role"] = roles
         return Codings(f, meta=self.meta)
 
-    # -- review and explanations (implemented by the coder module) ---------------------
+    # -- review and explanations (implemented in _review.py) --------------------------
     def explain(self, segment_id: str) -> pd.DataFrame:
         """Why each code was given to ``segment_id``: rule and matched text, or nearest example."""
-        from ._review import explain
-
-        return explain(self, segment_id)
+        return _explain(self, segment_id)
 
     def suggestions(self, **kwargs: Any) -> pd.DataFrame:
         """Machine codings awaiting review, highest score first."""
-        from ._review import suggestions
-
-        return suggestions(self, **kwargs)
+        return _suggestions(self, **kwargs)
 
     def review(self, *args: Any, **kwargs: Any) -> Codings:
         """Accept, reject or recode machine codings; decisions persist to a file."""
-        from ._review import review
-
-        return review(self, *args, **kwargs)
+        return _review(self, *args, **kwargs)
 
     # -- output ----------------------------------------------------------------------
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
         """Write the table to CSV atomically (UTF-8)."""
-        from ._io import atomic_path
+        from .._io import atomic_path
 
         with atomic_path(path, overwrite=overwrite) as tmp:
             self._frame.to_csv(tmp, index=False)

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._codings import Codings
-from .errors import CodingsError, NotFittedError
+from ..codings._codings import Codings
+from ..errors import CodingsError, NotFittedError
 
 __all__ = ["Coder"]
 
@@ -167,7 +167,7 @@ class Coder:
 
     # -- lazy parts -----------------------------------------------------------------------
     def _check_params(self) -> None:
-        from ._codebook import Codebook
+        from ..codebook._codebook import Codebook
 
         if not isinstance(self.codebook, Codebook):
             hint = " Load it first: qc.Codebook.load(path)." if isinstance(self.codebook, (str, os.PathLike)) else ""
@@ -195,14 +195,14 @@ class Coder:
                     delattr(self, attr)
         self.codebook_fingerprint_ = fp
         if self.rules and not hasattr(self, "matchers_"):
-            from ._rules import RuleMatcher
+            from ..rules._matcher import RuleMatcher
 
             self.matchers_ = RuleMatcher(self.codebook)
         if self.embeddings and not hasattr(self, "embedder_"):
             from ._embed import EmbeddingMatcher
 
             if not hasattr(self, "_cache"):
-                from ._cache import EmbeddingCache
+                from ..backends._cache import EmbeddingCache
 
                 self._cache = EmbeddingCache(self.cache_dir)
             self.embedder_ = EmbeddingMatcher(
@@ -243,8 +243,8 @@ class Coder:
     # -- scoring --------------------------------------------------------------------------
     def _score(self, corpus: Any, vectors: np.ndarray | None = None) -> dict[str, Any]:
         """Segments, rule aggregates, embedding scores and the feature blocks."""
-        from ._model import Corpus
-        from ._rules import aggregate_hits
+        from ..corpus._model import Corpus
+        from ..rules._matcher import aggregate_hits
 
         if not isinstance(corpus, Corpus):
             hint = " Read it first: qc.read_corpus(path)." if isinstance(corpus, (str, os.PathLike, list)) else ""
@@ -354,7 +354,7 @@ class Coder:
             TypeError: ``corpus`` is not a Corpus, or the codebook is not a Codebook.
             EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
-        from ._progress import tqdm
+        from .._progress import tqdm
 
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
         s = self._score(corpus, vectors)
@@ -549,7 +549,7 @@ class Coder:
         return frame.sort_values(["seg", "code"], kind="stable").reset_index(drop=True)
 
     def _meta(self, corpus: Any, emb_th: Mapping[str, float]) -> dict[str, Any]:
-        from . import __version__
+        from .. import __version__
 
         th: dict[str, Any] = {"embedding": dict(emb_th)}
         if self.is_fitted:

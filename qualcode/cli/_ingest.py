@@ -61,9 +61,9 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode ingest``; return the exit status."""
-    from ._io import atomic_path
-    from .errors import ExportError, IngestWarning
-    from .readers import read_corpus
+    from .._io import atomic_path
+    from ..errors import ExportError, IngestWarning
+    from ..readers import read_corpus
 
     if args.segments and not args.force:
         from pathlib import Path

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CodebookError
+from ..errors import CodebookError
 
 __all__ = [
     "HIT_COLUMNS",

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._io import atomic_path, atomic_write_text
-from .errors import ExportError
+from .._io import atomic_path, atomic_write_text
+from ..errors import ExportError
 
 __all__ = ["register", "run_export", "run_import"]
 
@@ -68,10 +68,10 @@ def register(subparsers: Any) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Run ``qualcode export``."""
-    from . import read_codings, read_corpus
-    from ._codebook import Codebook
-    from .errors import IngestError
-    from .refi import write_qdpx
+    from .. import read_codings, read_corpus
+    from ..codebook._codebook import Codebook
+    from ..errors import IngestError
+    from ..refi import write_qdpx
 
     corpus = read_corpus(args.path)
     if len(corpus) == 0:
@@ -100,7 +100,7 @@ def _file_stem(doc_id: str, taken: set[str]) -> str:
 
 def run_import(args: argparse.Namespace) -> int:
     """Run ``qualcode import``."""
-    from .refi import read_qdpx
+    from ..refi import read_qdpx
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import CodingsError
+from ..errors import CodingsError
 
 __all__ = ["register", "run"]
 
@@ -84,13 +84,13 @@ def run(args: argparse.Namespace) -> int:
               f"{table.attrs.get('n_units', '?')} {args.unit} units)")
         print(table.round(3).to_string())
     if args.out:
-        from ._io import atomic_path
+        from .._io import atomic_path
 
         with atomic_path(args.out, overwrite=args.force) as tmp:
             table.to_csv(tmp)
         print(f"wrote {args.out}")
     if args.disagreements:
-        from ._io import atomic_path
+        from .._io import atomic_path
 
         dis = reliability.disagreements(reference, other, corpus, unit=args.unit, codes=codes)
         with atomic_path(args.disagreements, overwrite=args.force) as tmp:

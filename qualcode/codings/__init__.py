@@ -1,0 +1,18 @@
+"""Codings: the one table of codings (human or machine), reading it from files, reviewing it."""
+
+from ._codings import CODING_COLUMNS, SOURCES, Codings
+from ._read import locate_quote, read_codings
+from ._review import DECISION_COLUMNS, explain, load_decisions, review, suggestions
+
+__all__ = [
+    "CODING_COLUMNS",
+    "DECISION_COLUMNS",
+    "SOURCES",
+    "Codings",
+    "explain",
+    "load_decisions",
+    "locate_quote",
+    "read_codings",
+    "review",
+    "suggestions",
+]
