@@ -14,6 +14,7 @@ __all__ = [
     "EmbeddingError",
     "ExportError",
     "IngestError",
+    "InvalidParameterError",
     "NotFittedError",
     "QualcodeError",
     "QualcodeWarning",
@@ -43,6 +44,14 @@ class IngestError(QualcodeError, ValueError):
             where = self.path + (f", line {line}" if line is not None else "")
             where += ": "
         super().__init__(where + message)
+
+
+class InvalidParameterError(QualcodeError, ValueError, TypeError):
+    """A public function or class got a parameter value outside its declared constraints.
+
+    Raised by :mod:`qualcode._params`; inherits ``ValueError`` and ``TypeError`` because a bad
+    parameter may be a wrong value or a wrong type (scikit-learn does the same).
+    """
 
 
 class CodebookError(QualcodeError, ValueError):
