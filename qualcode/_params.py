@@ -216,9 +216,9 @@ def check_param(name: str, value: Any, constraints: list[Any], caller: str) -> N
     cons = [_as_constraint(c) for c in constraints]
     if any(c.is_satisfied_by(value) for c in cons):
         return
-    shown = type(value).__name__ if any(isinstance(c, InstanceOf) for c in cons) and not isinstance(
-        value, (str, int, float, type(None))
-    ) else repr(value)
+    # a type is named by its type ("Got DataFrame instead"), a value by its repr ("Got 'word' instead")
+    typed = all(isinstance(c, (InstanceOf, _NoneConstraint)) for c in cons)
+    shown = type(value).__name__ if typed else repr(value)
     hint = next((h for c in cons if (h := c.hint(value))), "")
     msg = f"The {name!r} parameter of {caller} must be {_describe(cons)}. Got {shown} instead."
     if hint:

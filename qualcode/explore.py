@@ -74,27 +74,27 @@ def near_misses(
     if not margin > 0:
         msg = f"The 'margin' parameter of near_misses must be > 0. Got {margin!r} instead."
         raise ValueError(msg)
-    scored = coder._score(corpus)
-    emb = scored["emb"]
-    seg = scored["segments"]
+    scored = coder.score(corpus)
+    emb = scored.embedding
+    seg = scored.segments
     columns = ["segment_id", "doc_id", "speaker", "role", "text", "code", "score", "threshold",
                "gap", "nearest"]
     if emb is None or not len(seg):
         return pd.DataFrame(columns=columns)
-    thresholds = coder._thresholds(emb)
-    rule_col = {c: j for j, c in enumerate(scored["codes"])}
+    thresholds = scored.thresholds
+    rule_col = {c: j for j, c in enumerate(scored.codes)}
     keep_roles = _as_list(role)
     keep_codes = set(codes) if codes is not None else None
     rows = []
     for k, code in enumerate(emb.codes):
         if keep_codes is not None and code not in keep_codes:
             continue
-        thr = thresholds.get(code, 0.5)
+        thr = thresholds[code]
         score = emb.score[:, k]
         hit = (score < thr) & (score >= thr - margin)
         j = rule_col.get(code)
         if j is not None:
-            hit &= ~scored["rule_fired"][:, j]
+            hit &= ~scored.rules.fired[:, j]
         for i in np.flatnonzero(hit):
             r = seg.iloc[i]
             if keep_roles is not None and r["role"] not in keep_roles:
@@ -205,8 +205,7 @@ def cluster_uncoded(
     """
     from sklearn.cluster import KMeans
 
-    from .backends import get_embedder
-    from .backends._cache import EmbeddingCache, embed_texts
+    from .backends import EmbeddingCache, embed_texts, get_embedder
 
     if int(n_clusters) < 1:
         msg = f"The 'n_clusters' parameter of cluster_uncoded must be >= 1. Got {n_clusters!r} instead."

@@ -77,7 +77,6 @@ def test_prototypes_cover_leaves_with_embedding_enabled(matcher):
     assert set(td[td.kind == "example"].lang) == {"en", "id"}
     assert "top_down.example.id.1" in set(td.item_id)
     assert proto.vectors.shape == (len(items), 384)
-    assert proto.thresholds == {"top_down": 0.5, "leadership": 0.5, "data_use": 0.5}
 
 
 def test_scores_shapes_and_ranges(scores):
@@ -123,14 +122,16 @@ def test_counterexample_pushes_a_segment_away(default_embedder, scores):
 
 
 def test_thresholds_and_evidence(scores):
+    # without a threshold in the codebook or the Coder, every code gets the default
+    assert scores.thresholds == {"top_down": 0.5, "leadership": 0.5, "data_use": 0.5}
     k = scores.codes.index("top_down")
     assert not scores.decisions({"top_down": 1.01})[:, k].any()
     assert scores.decisions({"top_down": 0.0})[:, k].all()
     ev = scores.evidence(0, "top_down")
     assert ev.startswith("nearest ")
     assert "cos=" in ev and "counterexample (top_down.counterexample.en.1) cos=" in ev
-    assert ev.endswith(">= 0.5")
-    assert "score" in scores.evidence(4, "data_use") and scores.evidence(4, "data_use").endswith("< 0.5")
+    assert ev.endswith(">= 0.50")
+    assert "score" in scores.evidence(4, "data_use") and scores.evidence(4, "data_use").endswith("< 0.50")
     with pytest.raises(KeyError, match="scored codes"):
         scores.evidence(0, "planning")
     long = scores.to_frame()

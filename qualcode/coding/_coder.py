@@ -1,37 +1,37 @@
 """The Coder: rules + embeddings + (optionally) classifiers learnt from human codings.
 
-Fusion, per segment and code:
-
-* **rule**: the code's rules fire (enough valid hits, none negated or vetoed); score
-  :func:`qualcode._rules.rule_score`.  After ``fit``, a code's rules fire on their own only
-  when their precision on the human-coded segments was at least 0.6 (otherwise they remain
-  a classifier feature and appear in the evidence).
-* **embedding**: the calibrated zero-shot score clears the code's threshold (the code's own
-  ``embedding.threshold``, else the Coder's ``threshold``, else 0.5; after ``fit``, codes
-  without a classifier may get a higher threshold: the lowest at which the zero-shot
-  decisions on the human-coded segments were at least 60% precise).
-* **classifier** (after ``fit``): the calibrated probability clears the threshold chosen by
-  cross-validation; for such codes it replaces the zero-shot embedding decision.
-
-One row per (segment, code) with the strongest source (highest score; ties: classifier,
-rule, embedding); the evidence text keeps every source's explanation.  Parent codes get a row
-when any descendant fires ("via children").  Human codings always win: a (segment, code) a
-human coded is not machine-coded, and the human rows are included.
+``code(corpus)`` runs three steps, each in its own module: scoring (:meth:`Coder.score`:
+rule hits and zero-shot embedding scores, typed as :class:`~qualcode.coding._scores.SegmentScores`),
+deciding (:mod:`qualcode.coding._fusion`: thresholds, per-source decisions, one row per coded
+segment with its evidence, parents "via children"), and learning (:mod:`qualcode.coding._learn`,
+after ``fit``).  Human codings always win: a (segment, code) a human coded is not
+machine-coded, and the human rows are included.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import os
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ..codings._codings import Codings
+from .._params import InstanceOf, Interval, Options, check_param, validate_params
+from .._progress import tqdm
+from ..backends import EmbeddingCache
+from ..codebook import Codebook
+from ..codings import Codings
+from ..corpus import UNITS, Corpus
 from ..errors import CodingsError, NotFittedError
+from ..rules import RuleMatcher
+from ._embed import EmbeddingMatcher
+from ._fusion import decide, machine_rows, with_parents
+from ._learn import raise_threshold, segment_features, segment_labels, train_classifiers
+from ._scores import RuleScores, SegmentScores, rule_scores
+from ._thresholds import effective_thresholds
 
 __all__ = ["Coder"]
 
@@ -41,15 +41,7 @@ _PARAMS = (
     "codebook", "unit", "embedder", "threshold", "rules", "embeddings", "window", "top_k",
     "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
 )  # fmt: skip
-_UNITS = ("turn", "paragraph", "sentence", "window")
 _RULE_PRECISION = 0.6
-
-
-def _leaf_ids(codebook: Any) -> list[str]:
-    leaves = getattr(codebook, "leaves", None)
-    if callable(leaves):
-        leaves = leaves()
-    return list(leaves or [])
 
 
 class Coder:
@@ -166,51 +158,42 @@ class Coder:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
     # -- lazy parts -----------------------------------------------------------------------
-    def _check_params(self) -> None:
-        from ..codebook._codebook import Codebook
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "codebook": [InstanceOf(Codebook, hints={(str, os.PathLike): "Load it first: qc.Codebook.load(path)."})],
+        "unit": [Options(str, UNITS)],
+        "threshold": [Interval(float, 0.0, 1.0), None],
+        "rules": ["boolean"],
+        "embeddings": ["boolean"],
+        "window": [Interval(int, 1, None)],
+        "top_k": [Interval(int, 1, None), None],
+        "batch_size": [Interval(int, 1, None)],
+        "progress": ["boolean"],
+        "n_jobs": [Interval(int, None, None)],
+        "coder_name": [str, None],
+        "random_state": [Interval(int, None, None)],
+    }
 
-        if not isinstance(self.codebook, Codebook):
-            hint = " Load it first: qc.Codebook.load(path)." if isinstance(self.codebook, (str, os.PathLike)) else ""
-            msg = f"The 'codebook' parameter of Coder must be a Codebook. Got {type(self.codebook).__name__} instead.{hint}"
-            raise TypeError(msg)
-        if self.unit not in _UNITS:
-            msg = f"The 'unit' parameter of Coder must be a str among {set(_UNITS)}. Got {self.unit!r} instead."
-            raise ValueError(msg)
+    def _check_params(self) -> None:
+        validate_params(self._parameter_constraints, self.get_params(), "Coder")
         if not (self.rules or self.embeddings):
             msg = "The 'rules' and 'embeddings' parameters of Coder cannot both be False."
-            raise ValueError(msg)
-        if self.threshold is not None and not 0.0 <= float(self.threshold) <= 1.0:
-            msg = f"The 'threshold' parameter of Coder must be a float in [0, 1]. Got {self.threshold!r} instead."
-            raise ValueError(msg)
-        if self.top_k is not None and int(self.top_k) < 1:
-            msg = f"The 'top_k' parameter of Coder must be an int >= 1 or None. Got {self.top_k!r} instead."
             raise ValueError(msg)
 
     def _prepare(self) -> None:
         self._check_params()
-        fp = getattr(self.codebook, "fingerprint", None)
+        fp = self.codebook.fingerprint
         if getattr(self, "codebook_fingerprint_", None) != fp:
             for attr in ("matchers_", "embedder_", "prototypes_"):
                 if hasattr(self, attr):
                     delattr(self, attr)
         self.codebook_fingerprint_ = fp
         if self.rules and not hasattr(self, "matchers_"):
-            from ..rules._matcher import RuleMatcher
-
             self.matchers_ = RuleMatcher(self.codebook)
         if self.embeddings and not hasattr(self, "embedder_"):
-            from ._embed import EmbeddingMatcher
-
-            if not hasattr(self, "_cache"):
-                from ..backends._cache import EmbeddingCache
-
-                self._cache = EmbeddingCache(self.cache_dir)
+            if not hasattr(self, "cache_"):
+                self.cache_ = EmbeddingCache(self.cache_dir)
             self.embedder_ = EmbeddingMatcher(
-                self.codebook,
-                self.embedder,
-                cache=self._cache,
-                batch_size=self.batch_size,
-                progress=self.progress,
+                self.codebook, self.embedder, cache=self.cache_, batch_size=self.batch_size, progress=self.progress
             )
             self.prototypes_ = self.embedder_.fit_prototypes()
 
@@ -230,8 +213,8 @@ class Coder:
     @property
     def codes_(self) -> list[str]:
         """Codes the coder can assign directly: leaves and codes with rules."""
-        leaves = _leaf_ids(self.codebook)
-        ruled = self.matchers_.codes if hasattr(self, "matchers_") else []
+        leaves = set(self.codebook.leaves)
+        ruled = set(self.matchers_.codes) if hasattr(self, "matchers_") else set()
         return [c.id for c in self.codebook.codes if c.id in leaves or c.id in ruled]
 
     def _name(self) -> str:
@@ -241,84 +224,40 @@ class Coder:
         return f"qualcode:{mode}{'+fit' if self.is_fitted else ''}"
 
     # -- scoring --------------------------------------------------------------------------
-    def _score(self, corpus: Any, vectors: np.ndarray | None = None) -> dict[str, Any]:
-        """Segments, rule aggregates, embedding scores and the feature blocks."""
-        from ..corpus._model import Corpus
-        from ..rules._matcher import aggregate_hits
+    def score(self, corpus: Corpus, *, vectors: np.ndarray | None = None) -> SegmentScores:
+        """Score every segment of ``corpus``: rule hits and zero-shot embedding scores.
 
-        if not isinstance(corpus, Corpus):
-            hint = " Read it first: qc.read_corpus(path)." if isinstance(corpus, (str, os.PathLike, list)) else ""
-            msg = f"The 'corpus' parameter of Coder must be a Corpus. Got {type(corpus).__name__} instead.{hint}"
-            raise TypeError(msg)
+        Args:
+            corpus: the :class:`qualcode.Corpus`.
+            vectors: precomputed segment embeddings (see :meth:`code`).
+
+        Returns:
+            The :class:`~qualcode.coding.SegmentScores`, with the effective thresholds (the
+            codebook's, the Coder's ``threshold``, and thresholds raised by ``fit``).
+
+        Raises:
+            InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
+        """
+        check_param("corpus", corpus, [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})], "Coder")
         self._prepare()
         seg = corpus.segments(self.unit, window=self.window, attributes=False).reset_index(drop=True)
         codes = self.codes_
-        col = {c: j for j, c in enumerate(codes)}
-        n, k = len(seg), len(codes)
-        out: dict[str, Any] = {"segments": seg, "codes": codes}
-        rule_fired = np.zeros((n, k), dtype=bool)
-        rule_score = np.zeros((n, k))
-        rule_count = np.zeros((n, k), dtype=np.float32)
-        rule_ev: dict[tuple[int, int], str] = {}
-        if self.rules:
-            hits = self.matchers_.match(
-                seg["text"].tolist(),
-                languages=seg["language"].tolist(),
-                roles=seg["role"].tolist(),
-                speakers=seg["speaker"].tolist(),
-                offsets=seg["start"].tolist(),
-            )
-            agg = aggregate_hits(hits, self.matchers_)
-            if len(agg):
-                jcol = agg["code"].map(col)
-                keep = jcol.notna().to_numpy()
-                ii = agg["segment"].to_numpy()[keep].astype(np.int64)
-                jj = jcol.to_numpy()[keep].astype(np.int64)
-                rule_fired[ii, jj] = agg["fired"].to_numpy()[keep].astype(bool)
-                rule_score[ii, jj] = agg["score"].to_numpy()[keep].astype(float)
-                rule_count[ii, jj] = agg["n_hits"].to_numpy()[keep].astype(np.float32)
-                evs = [str(e) for e in agg["evidence"].to_numpy()[keep]]
-                rule_ev = dict(zip(zip(ii.tolist(), jj.tolist(), strict=True), evs, strict=True))
-            out["hits"] = hits
-        out.update(rule_fired=rule_fired, rule_score=rule_score, rule_count=rule_count, rule_ev=rule_ev)
+        rules = rule_scores(self.matchers_, seg, codes) if self.rules else RuleScores.empty(len(seg), len(codes))
         emb = None
-        if self.embeddings and n:
+        thresholds: dict[str, float] = {}
+        if self.embeddings and len(seg):
             emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors)
-        out["emb"] = emb
-        return out
+            learned = getattr(self, "thresholds_", {}).get("embedding", {})
+            thresholds = effective_thresholds(self.codebook, emb.codes, default=self.threshold, learned=learned)
+            emb = dataclasses.replace(emb, thresholds=thresholds)
+        return SegmentScores(seg, codes, rules, emb, thresholds)
 
-    def _thresholds(self, emb: Any) -> dict[str, float]:
-        th: dict[str, float] = {}
-        if emb is None:
-            return th
-        for c in emb.codes:
-            own = None
-            if c in self.codebook:
-                own = getattr(self.codebook[c].embedding, "threshold", None)
-            if own is not None:
-                th[c] = float(own)
-            elif self.threshold is not None:
-                th[c] = float(self.threshold)
-            else:
-                th[c] = float(emb.thresholds.get(c, 0.5))
-        th.update(getattr(self, "thresholds_", {}).get("embedding", {}))
-        return th
-
-    def _features(self, s: dict[str, Any]) -> np.ndarray:
-        from ._learn import segment_features
-
-        emb = s["emb"]
-        if emb is None:
-            return segment_features(s["segments"], s["rule_count"])
-        codes = s["codes"]
-        sim = np.zeros((len(s["segments"]), len(codes)), dtype=np.float32)
-        score = np.zeros_like(sim)
-        for jc, c in enumerate(emb.codes):
-            if c in codes:
-                j = codes.index(c)
-                sim[:, j] = emb.similarity[:, jc]
-                score[:, j] = emb.score[:, jc]
-        return segment_features(s["segments"], s["rule_count"], emb.vectors, sim, score)
+    def _features(self, s: SegmentScores) -> np.ndarray:
+        if s.embedding is None:
+            return segment_features(s.segments, s.rules.count)
+        return segment_features(
+            s.segments, s.rules.count, s.embedding.vectors, s.embedding_matrix("similarity"), s.embedding_matrix("score")
+        )
 
     def _classifier_probs(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Calibrated probabilities of every trained classifier (shared scaling done once)."""
@@ -332,9 +271,7 @@ class Coder:
         return out
 
     # -- coding ---------------------------------------------------------------------------
-    def code(
-        self, corpus: Any, *, human: Codings | None = None, vectors: np.ndarray | None = None
-    ) -> Codings:
+    def code(self, corpus: Corpus, *, human: Codings | None = None, vectors: np.ndarray | None = None) -> Codings:
         """Code every segment of ``corpus``.
 
         Args:
@@ -351,64 +288,36 @@ class Coder:
             machine row also carries ``codebook_fingerprint`` and ``model_id``.
 
         Raises:
-            TypeError: ``corpus`` is not a Corpus, or the codebook is not a Codebook.
+            InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
             EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
-        from .._progress import tqdm
-
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
-        s = self._score(corpus, vectors)
+        s = self.score(corpus, vectors=vectors)
         bar.update(2)
-        seg, codes = s["segments"], s["codes"]
-        n, k = len(seg), len(codes)
-        emb = s["emb"]
-        emb_th = self._thresholds(emb)
-        cands: dict[str, np.ndarray] = {}
-        scores: dict[str, np.ndarray] = {}
-        rule_ok = np.ones(k, dtype=bool)
-        precise = getattr(self, "rule_precise_", None)
-        if precise is not None:
-            rule_ok = np.array([precise.get(c, True) for c in codes], dtype=bool)
-        cands["rule"] = s["rule_fired"] & rule_ok[None, :]
-        scores["rule"] = s["rule_score"]
-        emb_score = np.zeros((n, k))
-        emb_dec = np.zeros((n, k), dtype=bool)
-        if emb is not None:
-            for jc, c in enumerate(emb.codes):
-                j = codes.index(c) if c in codes else None
-                if j is None:
-                    continue
-                emb_score[:, j] = emb.score[:, jc]
-                emb_dec[:, j] = emb.score[:, jc] >= emb_th[c]
-        clf_prob = np.zeros((n, k))
-        clf_dec = np.zeros((n, k), dtype=bool)
-        classifiers = getattr(self, "classifiers_", {})
-        if classifiers and n:
+        seg, codes = s.segments, s.codes
+        probs: dict[str, np.ndarray] = {}
+        if getattr(self, "classifiers_", {}) and len(seg):
             probs = self._classifier_probs(self._features(s))
-            for c in classifiers:
-                j = codes.index(c)
-                clf_prob[:, j] = probs[c]
-                clf_dec[:, j] = clf_prob[:, j] >= self.thresholds_["classifier"][c]
-                emb_dec[:, j] = False
-        cands["embedding"], scores["embedding"] = emb_dec, emb_score
-        cands["classifier"], scores["classifier"] = clf_dec, clf_prob
+        d = decide(
+            s,
+            rule_ok=getattr(self, "rule_precise_", None),
+            classifier_probs=probs,
+            classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
+        )
         human_f = self._human(human)
-        blocked = np.zeros((n, k), dtype=bool)
+        blocked = np.zeros((len(seg), len(codes)), dtype=bool)
         if human_f is not None and len(human_f):
-            from ._learn import segment_labels
-
-            y, _ = segment_labels(seg, human_f, codes)
-            blocked = y
-        frame = self._rows(s, cands, scores, emb, emb_th, blocked)
+            blocked = segment_labels(seg, human_f, codes)[0]
+        frame = machine_rows(s, d, blocked, self._name())
         if len(frame) and self.top_k is not None:
             frame = (
                 frame.sort_values(["seg", "score"], ascending=[True, False], kind="stable")
                 .groupby("seg", sort=False)
                 .head(int(self.top_k))
             )
-        frame = self._with_parents(frame, seg)
+        frame = with_parents(frame, self.codebook)
         frame = frame.drop(columns=["seg"], errors="ignore")
-        meta = self._meta(corpus, emb_th)
+        meta = self._meta(corpus, s.thresholds)
         if len(frame):  # every machine coding names the codebook and model that produced it
             frame["codebook_fingerprint"] = meta.get("codebook_fingerprint")
             frame["model_id"] = meta.get("model_id") or ""
@@ -433,122 +342,7 @@ class Coder:
             raise CodingsError(msg)
         return f[f["source"] == "human"].reset_index(drop=True)
 
-    def _rows(
-        self,
-        s: dict[str, Any],
-        cands: Mapping[str, np.ndarray],
-        scores: Mapping[str, np.ndarray],
-        emb: Any,
-        emb_th: Mapping[str, float],
-        blocked: np.ndarray,
-    ) -> pd.DataFrame:
-        """One row per machine-coded (segment, code), built column-wise."""
-        seg, codes = s["segments"], s["codes"]
-        any_c = (cands["rule"] | cands["embedding"] | cands["classifier"]) & ~blocked
-        ii, jj = np.nonzero(any_c)
-        cols = ["seg", "doc_id", "case_id", "segment_id", "start", "end", "code", "coder", "source", "score",
-                "evidence", "text", "speaker", "role", "unit"]  # fmt: skip
-        if not len(ii):
-            return pd.DataFrame(columns=cols)
-        order = ("classifier", "rule", "embedding")  # ties go to the earlier (higher rank) source
-        stacked = np.stack([np.where(cands[src][ii, jj], scores[src][ii, jj], -np.inf) for src in order])
-        best_k = stacked.argmax(axis=0)
-        best_score = stacked[best_k, np.arange(len(ii))].astype(float)
-        best_name = np.array(order, dtype=object)[best_k]
-        codes_arr = np.array(codes, dtype=object)
-        code_of = codes_arr[jj]
-        m = len(ii)
-        parts: list[list[str]] = [[] for _ in range(m)]
-        thr = getattr(self, "thresholds_", {}).get("classifier", {})
-        if thr:
-            has = np.array([c in thr for c in codes], dtype=bool)[jj]
-            p_clf = scores["classifier"][ii, jj]
-            dec = cands["classifier"][ii, jj]
-            for r in np.flatnonzero(has).tolist():
-                parts[r].append(f"classifier p={p_clf[r]:.2f} {'>=' if dec[r] else '<'} {thr[code_of[r]]:.2f}")
-        rule_ev = s["rule_ev"]
-        if rule_ev:
-            used = cands["rule"][ii, jj]
-            fired = s["rule_fired"][ii, jj]
-            note = " (rule not used alone after fit: imprecise on human codings)"
-            for r, key in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
-                e = rule_ev.get(key)
-                if e is not None:
-                    parts[r].append(e if used[r] or not fired[r] else e + note)
-        if emb is not None:
-            emb_col = {c: j for j, c in enumerate(emb.codes)}
-            kcol = np.array([emb_col.get(c, -1) for c in codes], dtype=np.int64)[jj]
-            rows = np.flatnonzero(kcol >= 0)
-            if len(rows):
-                pre = emb.evidence_many(ii[rows], kcol[rows])
-                sc = emb.score[ii[rows], kcol[rows]].tolist()
-                ths = [emb_th.get(codes[j], 0.5) for j in jj[rows].tolist()]
-                for r, e, v, th in zip(rows.tolist(), pre, sc, ths, strict=True):
-                    parts[r].append(f"{e}; score {v:.2f} {'>=' if v >= th else '<'} {th:.2f}")
-        evidence = [f"[{b}] " + " | ".join(p) for b, p in zip(best_name.tolist(), parts, strict=True)]
-
-        def take(name: str) -> np.ndarray:
-            return seg[name].to_numpy(dtype=object)[ii]
-
-        return pd.DataFrame(
-            {
-                "seg": ii.astype(np.int64),
-                "doc_id": take("doc_id"),
-                "case_id": take("case_id"),
-                "segment_id": take("segment_id"),
-                "start": seg["start"].to_numpy().astype(np.int64)[ii],
-                "end": seg["end"].to_numpy().astype(np.int64)[ii],
-                "code": code_of,
-                "coder": np.full(m, self._name(), dtype=object),
-                "source": best_name,
-                "score": best_score,
-                "evidence": np.array(evidence, dtype=object),
-                "text": take("text"),
-                "speaker": take("speaker"),
-                "role": take("role"),
-                "unit": take("unit"),
-            },
-            columns=cols,
-        )
-
-    def _with_parents(self, frame: pd.DataFrame, seg: pd.DataFrame) -> pd.DataFrame:
-        """Add a "via children" row for every parent code with a coded descendant in a segment.
-
-        The row copies the descendants' best-scored row (the first among equals) and lists
-        every coded descendant in its evidence; segments where the parent itself is coded
-        keep their own row only.
-        """
-        if not len(frame):
-            return frame
-        cb = self.codebook
-        extra = []
-        seg_all = frame["seg"].to_numpy(dtype=np.int64)
-        code_all = frame["code"].to_numpy(dtype=object)
-        score_all = frame["score"].to_numpy(dtype=float)
-        for parent in [c.id for c in cb.codes if cb.children(c.id)]:
-            desc = list(cb.descendants(parent))
-            own = np.unique(seg_all[code_all == parent])
-            mask = np.isin(code_all, np.array(desc, dtype=object)) & ~np.isin(seg_all, own)
-            pos = np.flatnonzero(mask)
-            if not len(pos):
-                continue
-            # by segment, then best score first, then frame order (lexsort is stable)
-            pos = pos[np.lexsort((-score_all[pos], seg_all[pos]))]
-            segs = seg_all[pos]
-            starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]])
-            ends = np.r_[starts[1:], len(pos)]
-            names = code_all[pos].tolist()
-            best = frame.iloc[pos[starts]].copy()
-            best["code"] = parent
-            best["evidence"] = [
-                "via children: " + ", ".join(sorted(names[a:b])) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-            ]
-            extra.append(best)
-        if extra:
-            frame = pd.concat([frame, *extra], ignore_index=True)
-        return frame.sort_values(["seg", "code"], kind="stable").reset_index(drop=True)
-
-    def _meta(self, corpus: Any, emb_th: Mapping[str, float]) -> dict[str, Any]:
+    def _meta(self, corpus: Corpus, emb_th: dict[str, float]) -> dict[str, Any]:
         from .. import __version__
 
         th: dict[str, Any] = {"embedding": dict(emb_th)}
@@ -602,12 +396,11 @@ class Coder:
             CodingsError: there are no human codings, or none fall on the corpus.
             ValueError: ``cv``, ``min_pos`` or ``min_neg`` is not a positive int (``cv >= 2``).
         """
-        from ._learn import raise_threshold, segment_labels, train_classifiers
-
-        for name, value, low in (("cv", cv, 2), ("min_pos", min_pos, 1), ("min_neg", min_neg, 1)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-                msg = f"The {name!r} parameter of Coder.fit must be an int >= {low}. Got {value!r} instead."
-                raise ValueError(msg)
+        validate_params(
+            {"cv": [Interval(int, 2, None)], "min_pos": [Interval(int, 1, None)], "min_neg": [Interval(int, 1, None)]},
+            {"cv": cv, "min_pos": min_pos, "min_neg": min_neg},
+            "Coder.fit",
+        )
         human = self._human(human_codings)
         if human is None or not len(human):
             msg = "fit needs human codings (rows with source == 'human'); got none."
@@ -615,23 +408,23 @@ class Coder:
         for attr in ("classifiers_", "thresholds_", "rule_precise_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        s = self._score(corpus)
-        seg, codes = s["segments"], s["codes"]
+        s = self.score(corpus)
+        seg, codes = s.segments, s.codes
         y, labelled = segment_labels(seg, human, codes)
         if not labelled.any():
             msg = "none of the human codings fall on documents of this corpus (check doc_id values)."
             raise CodingsError(msg)
         yl = y[labelled]
         groups = seg.loc[labelled, "doc_id"].to_numpy()
-        emb = s["emb"]
-        zero_th = self._thresholds(emb)
+        emb = s.embedding
+        zero_th = dict(s.thresholds)
         precise: dict[str, bool] = {}
         emb_th: dict[str, float] = {}
         trainable: list[int] = []
         for j, c in enumerate(codes):
             pos = int(yl[:, j].sum())
             neg = int((~yl[:, j]).sum())
-            fired = s["rule_fired"][labelled, j]
+            fired = s.rules.fired[labelled, j]
             if fired.any():
                 precise[c] = bool(yl[fired, j].mean() >= _RULE_PRECISION)
             if pos >= min_pos and neg >= min_neg:
@@ -687,8 +480,8 @@ class Coder:
         if not self.is_fitted:
             msg = "This Coder has not learnt from human codings yet: call fit(corpus, human_codings) first."
             raise NotFittedError(msg)
-        s = self._score(corpus)
-        seg, codes = s["segments"], s["codes"]
+        s = self.score(corpus)
+        seg = s.segments
         cols = ["segment_id", "doc_id", "start", "end", "text", "code", "probability", "threshold", "uncertainty"]
         if not self.classifiers_ or not len(seg):
             return pd.DataFrame(columns=cols)
@@ -707,5 +500,4 @@ class Coder:
         out["uncertainty"] = unc
         done = set(self.human_["doc_id"]) if hasattr(self, "human_") else set()
         out = out[~out["doc_id"].isin(done)]
-        del codes
         return out.sort_values("uncertainty", ascending=False, kind="stable").head(int(n)).reset_index(drop=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..backends._cache import EmbeddingCache, embed_texts
+from ..backends import EmbeddingCache, embed_texts
+from ..codings.evidence import decision_part, item_label, nearest_part
 from ..errors import EmbeddingError
+from ._thresholds import DEFAULT_THRESHOLD, effective_thresholds
 
 __all__ = [
     "BACKGROUND_TEXTS",
@@ -141,7 +143,6 @@ def _settings(code: Any) -> dict[str, Any]:
     emb = _get(code, "embedding", None)
     out = {
         "enabled": True,
-        "threshold": None,
         "use_definition": True,
         "use_examples": True,
         "use_counterexamples": True,
@@ -149,8 +150,8 @@ def _settings(code: Any) -> dict[str, Any]:
     if emb is not None:
         for k in out:
             v = _get(emb, k, None)
-            if v is not None or k == "threshold":
-                out[k] = v if v is not None else out[k]
+            if v is not None:
+                out[k] = v
     return out
 
 
@@ -164,14 +165,12 @@ class CodePrototypes:
         items: one row per item: ``item_id, code, kind`` (definition, inclusion, example,
             counterexample), ``lang, text``; rows are grouped by code, positives first.
         vectors: ``(len(items), dim)`` float32, row-aligned with ``items``.
-        thresholds: code -> default decision threshold on the calibrated score.
         model_id: the embedder that produced ``vectors``.
     """
 
     codes: list[str]
     items: pd.DataFrame
     vectors: np.ndarray
-    thresholds: dict[str, float] = field(default_factory=dict)
     model_id: str = ""
 
     def __repr__(self) -> str:
@@ -202,7 +201,8 @@ class EmbeddingScores:
         similarity: ``(n, k)`` max cosine to the code's positive items.
         counter: ``(n, k)`` max cosine to the code's counterexamples (NaN if it has none).
         score: ``(n, k)`` calibrated score in [0, 1].
-        thresholds: code -> default threshold on ``score`` (0.5 unless the code sets one).
+        thresholds: code -> threshold on ``score`` (:func:`effective_thresholds`; the Coder
+            passes its own, which include its ``threshold`` parameter and learned ones).
         items: the prototype items table (see :class:`CodePrototypes`).
         nearest_item: ``(n, k)`` row in ``items`` of the nearest positive item.
         nearest_counter: ``(n, k)`` row in ``items`` of the nearest counterexample (-1 if none).
@@ -258,7 +258,7 @@ class EmbeddingScores:
             if unknown:
                 logger.debug("thresholds given for unscored codes %s (ignored)", unknown)
             th.update({c: float(v) for c, v in thresholds.items() if c in th})
-        vec = np.array([th.get(c, 0.5) for c in self.codes], dtype=np.float64)
+        vec = np.array([th.get(c, DEFAULT_THRESHOLD) for c in self.codes], dtype=np.float64)
         return self.score >= vec[None, :]
 
     def to_frame(self) -> pd.DataFrame:
@@ -278,22 +278,18 @@ class EmbeddingScores:
         """A one-line human-readable explanation of segment ``i``'s score for ``code``.
 
         Example: ``"nearest example (c1.example.en.1) 'We copy last year's list' cos=0.912;
-        counterexample cos=0.870; score 0.73 >= 0.5"``.
+        counterexample (c1.counterexample.en.1) cos=0.870; score 0.73 >= 0.50"``.
         """
         k = self._col(code)
-        th = self.thresholds.get(code, 0.5)
-        s = float(self.score[i, k])
-        return f"{self.evidence_many([i], [k])[0]}; score {s:.2f} {'>=' if s >= th else '<'} {th:g}"
+        return f"{self.evidence_many([i], [k])[0]}; {decision_part(float(self.score[i, k]), self.thresholds.get(code, DEFAULT_THRESHOLD))}"
 
     @cached_property
     def _item_labels(self) -> tuple[list[str], list[str]]:
         """Per item: ``"nearest <kind> (<item_id>) '<text>'"`` and its ``item_id``."""
-        labels = []
-        for kind, item_id, text in zip(self.items["kind"], self.items["item_id"], self.items["text"], strict=True):
-            text = str(text)
-            if len(text) > 80:
-                text = text[:77] + "..."
-            labels.append(f"nearest {kind} ({item_id}) {text!r}")
+        labels = [
+            item_label(kind, item_id, text)
+            for kind, item_id, text in zip(self.items["kind"], self.items["item_id"], self.items["text"], strict=True)
+        ]
         return labels, [str(x) for x in self.items["item_id"]]
 
     def evidence_many(self, rows: Sequence[int], cols: Sequence[int]) -> list[str]:
@@ -314,13 +310,10 @@ class EmbeddingScores:
         sim = self.similarity[rows, cols].tolist()
         near_c = self.nearest_counter[rows, cols].tolist()
         cnt = self.counter[rows, cols].tolist()
-        out = []
-        for j, s, jc, c in zip(near, sim, near_c, cnt, strict=True):
-            e = f"{labels[j]} cos={s:.3f}"
-            if jc >= 0:
-                e += f"; counterexample ({ids[jc]}) cos={c:.3f}"
-            out.append(e)
-        return out
+        return [
+            nearest_part(labels[j], s, ids[jc] if jc >= 0 else None, c)
+            for j, s, jc, c in zip(near, sim, near_c, cnt, strict=True)
+        ]
 
 
 # ---------------------------------------------------------------------------- the matcher
@@ -436,12 +429,7 @@ class EmbeddingMatcher:
             raise EmbeddingError(msg)
         vectors = self._embed(items["text"].tolist())
         codes = list(dict.fromkeys(items["code"]))
-        thresholds: dict[str, float] = {}
-        by_id = {str(_get(c, "id")): c for c in _leaf_codes(self.codebook)}
-        for c in codes:
-            th = _settings(by_id[c])["threshold"]
-            thresholds[c] = 0.5 if th is None else float(th)
-        self.prototypes_ = CodePrototypes(codes, items, vectors, thresholds, self.model_id)
+        self.prototypes_ = CodePrototypes(codes, items, vectors, self.model_id)
         self._background = self._embed(list(BACKGROUND_TEXTS))
         return self.prototypes_
 
@@ -540,7 +528,7 @@ class EmbeddingMatcher:
             similarity=sim,
             counter=counter,
             score=score,
-            thresholds=dict(p.thresholds),
+            thresholds=effective_thresholds(self.codebook, p.codes),
             items=p.items,
             nearest_item=near,
             nearest_counter=near_c,

@@ -11,7 +11,6 @@ re-applying a decisions file to the same machine codings gives the same table.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import CodingsError
+from .evidence import VIA_CHILDREN
+from .evidence import parse as parse_evidence
 
 if TYPE_CHECKING:  # the Codings methods call into this module, so it never imports Codings
     from ._codings import Codings
@@ -28,8 +29,6 @@ __all__ = ["DECISION_COLUMNS", "explain", "load_decisions", "review", "suggestio
 DECISION_COLUMNS = ("segment_id", "code", "action", "new_code", "reviewer", "timestamp")
 _ACTIONS = ("accept", "reject", "recode")
 _STATUS = {"accept": "accepted", "reject": "rejected", "recode": "recoded"}
-_RULE_RE = re.compile(r"rule (\S+) matched (?P<q>['\"])(.*?)(?P=q) \[(\d+):(\d+)\]")
-_NEAR_RE = re.compile(r"nearest (\w+) \(([^)]*)\) (?P<q>['\"])(.*?)(?P=q) cos=([0-9.]+)")
 
 
 def explain(codings: Codings, segment_id: str) -> pd.DataFrame:
@@ -55,16 +54,9 @@ def explain(codings: Codings, segment_id: str) -> pd.DataFrame:
     for r in rows.itertuples(index=False):
         base = {"code": r.code, "coder": r.coder, "source": r.source, "score": r.score}
         ev = str(r.evidence)
-        found = False
-        for m in _RULE_RE.finditer(ev):
-            found = True
-            out.append({**base, "rule_id": m.group(1), "matched": m.group(3),
-                        "start": int(m.group(4)), "end": int(m.group(5)), "evidence": ev})
-        for m in _NEAR_RE.finditer(ev):
-            found = True
-            out.append({**base, "nearest_kind": m.group(1), "nearest_item": m.group(2),
-                        "nearest_text": m.group(4), "similarity": float(m.group(5)), "evidence": ev})
-        if not found:
+        pieces = parse_evidence(ev)
+        out.extend({**base, **piece, "evidence": ev} for piece in pieces)
+        if not pieces:
             out.append({**base, "evidence": ev})
     cols = ["code", "coder", "source", "score", "rule_id", "matched", "start", "end",
             "nearest_kind", "nearest_item", "nearest_text", "similarity", "evidence"]
@@ -91,7 +83,7 @@ def suggestions(
     """
     f = codings.to_frame()
     f = f[f["source"] != "human"]
-    f = f[~f["evidence"].str.startswith("via children")]
+    f = f[~f["evidence"].str.startswith(VIA_CHILDREN)]
     if code is not None:
         f = f[f["code"].isin([code] if isinstance(code, str) else list(code))]
     if min_score is not None:

@@ -1,0 +1,213 @@
+"""From scores to codings: thresholds, per-source decisions, one row per coded segment.
+
+Fusion, per segment and code:
+
+* **rule**: the code's rules fire (enough valid hits, none negated or vetoed); score
+  :func:`qualcode.rules.rule_score`.  After ``fit``, a code's rules fire on their own only
+  when their precision on the human-coded segments was at least 0.6 (otherwise they remain
+  a classifier feature and appear in the evidence).
+* **embedding**: the calibrated zero-shot score clears the code's effective threshold
+  (:func:`effective_thresholds`).
+* **classifier** (after ``fit``): the calibrated probability clears the threshold chosen by
+  cross-validation; for such codes it replaces the zero-shot embedding decision.
+
+One row per (segment, code) with the strongest source (highest score; ties: classifier,
+rule, embedding); the evidence text (:mod:`qualcode.codings.evidence`) keeps every source's
+explanation.  Parent codes get a row when any descendant fires ("via children").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..codings import evidence as ev
+from ._scores import SegmentScores
+from ._thresholds import DEFAULT_THRESHOLD
+
+__all__ = ["Decisions", "decide", "machine_rows", "with_parents"]
+
+#: Sources in the order that wins ties.
+SOURCE_ORDER = ("classifier", "rule", "embedding")
+
+ROW_COLUMNS = ["seg", "doc_id", "case_id", "segment_id", "start", "end", "code", "coder", "source", "score",
+               "evidence", "text", "speaker", "role", "unit"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Per-source candidate decisions and scores, each ``(n, k)`` aligned with the scores' codes.
+
+    Attributes:
+        candidates: ``{source: bool matrix}`` for rule, embedding and classifier.
+        scores: ``{source: float matrix}``.
+        classifier_thresholds: ``{code: probability threshold}`` of the codes with a classifier.
+    """
+
+    candidates: Mapping[str, np.ndarray]
+    scores: Mapping[str, np.ndarray]
+    classifier_thresholds: Mapping[str, float]
+
+
+def decide(
+    s: SegmentScores,
+    *,
+    rule_ok: Mapping[str, bool] | None = None,
+    classifier_probs: Mapping[str, np.ndarray] | None = None,
+    classifier_thresholds: Mapping[str, float] | None = None,
+) -> Decisions:
+    """Candidate decisions of every source (see the module docstring).
+
+    Args:
+        s: the segment scores (with effective thresholds).
+        rule_ok: ``{code: False}`` for codes whose rules may not fire on their own.
+        classifier_probs: ``{code: (n,) probabilities}`` of the codes with a classifier.
+        classifier_thresholds: their thresholds.
+    """
+    n, k = len(s.segments), len(s.codes)
+    ok = np.array([(rule_ok or {}).get(c, True) for c in s.codes], dtype=bool)
+    emb_score = np.zeros((n, k))
+    emb_dec = np.zeros((n, k), dtype=bool)
+    if s.embedding is not None:
+        emb_score = s.embedding_matrix("score")
+        th = np.array([s.thresholds.get(c, np.inf) for c in s.codes])
+        emb_dec = emb_score >= th[None, :]
+    clf_prob = np.zeros((n, k))
+    clf_dec = np.zeros((n, k), dtype=bool)
+    cth = dict(classifier_thresholds or {})
+    for c, p in (classifier_probs or {}).items():
+        j = s.codes.index(c)
+        clf_prob[:, j] = p
+        clf_dec[:, j] = p >= cth[c]
+        emb_dec[:, j] = False
+    return Decisions(
+        candidates={"rule": s.rules.fired & ok[None, :], "embedding": emb_dec, "classifier": clf_dec},
+        scores={"rule": s.rules.score, "embedding": emb_score, "classifier": clf_prob},
+        classifier_thresholds=cth,
+    )
+
+
+def machine_rows(s: SegmentScores, d: Decisions, blocked: np.ndarray, coder: str) -> pd.DataFrame:
+    """One row per machine-coded (segment, code), built column-wise.
+
+    Args:
+        s: the segment scores.
+        d: the decisions.
+        blocked: bool ``(n, k)``: pairs a human already coded (never machine-coded).
+        coder: the ``coder`` column.
+
+    Returns:
+        The columns :data:`ROW_COLUMNS` (``seg`` is the segment's row in ``s.segments``).
+    """
+    seg, codes = s.segments, s.codes
+    cands, scores = d.candidates, d.scores
+    any_c = (cands["rule"] | cands["embedding"] | cands["classifier"]) & ~blocked
+    ii, jj = np.nonzero(any_c)
+    if not len(ii):
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    stacked = np.stack([np.where(cands[src][ii, jj], scores[src][ii, jj], -np.inf) for src in SOURCE_ORDER])
+    best_k = stacked.argmax(axis=0)
+    best_score = stacked[best_k, np.arange(len(ii))].astype(float)
+    best_name = np.array(SOURCE_ORDER, dtype=object)[best_k]
+    code_of = np.array(codes, dtype=object)[jj]
+    parts = _evidence_parts(s, d, ii, jj, code_of)
+    evidence = [ev.combine(b, p) for b, p in zip(best_name.tolist(), parts, strict=True)]
+
+    def take(name: str) -> np.ndarray:
+        return seg[name].to_numpy(dtype=object)[ii]
+
+    return pd.DataFrame(
+        {
+            "seg": ii.astype(np.int64),
+            "doc_id": take("doc_id"),
+            "case_id": take("case_id"),
+            "segment_id": take("segment_id"),
+            "start": seg["start"].to_numpy().astype(np.int64)[ii],
+            "end": seg["end"].to_numpy().astype(np.int64)[ii],
+            "code": code_of,
+            "coder": np.full(len(ii), coder, dtype=object),
+            "source": best_name,
+            "score": best_score,
+            "evidence": np.array(evidence, dtype=object),
+            "text": take("text"),
+            "speaker": take("speaker"),
+            "role": take("role"),
+            "unit": take("unit"),
+        },
+        columns=ROW_COLUMNS,
+    )
+
+
+def _evidence_parts(
+    s: SegmentScores, d: Decisions, ii: np.ndarray, jj: np.ndarray, code_of: np.ndarray
+) -> list[list[str]]:
+    """Every source's explanation of each coded (segment, code) pair, in a fixed order."""
+    codes = s.codes
+    parts: list[list[str]] = [[] for _ in range(len(ii))]
+    thr = d.classifier_thresholds
+    if thr:
+        has = np.array([c in thr for c in codes], dtype=bool)[jj]
+        p_clf = d.scores["classifier"][ii, jj]
+        dec = d.candidates["classifier"][ii, jj]
+        for r in np.flatnonzero(has).tolist():
+            parts[r].append(ev.classifier_part(p_clf[r], thr[code_of[r]], bool(dec[r])))
+    rule_ev = s.rules.evidence
+    if rule_ev:
+        used = d.candidates["rule"][ii, jj]
+        fired = s.rules.fired[ii, jj]
+        note = " (rule not used alone after fit: imprecise on human codings)"
+        for r, key in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+            e = rule_ev.get(key)
+            if e is not None:
+                parts[r].append(e if used[r] or not fired[r] else e + note)
+    emb = s.embedding
+    if emb is not None:
+        emb_col = {c: j for j, c in enumerate(emb.codes)}
+        kcol = np.array([emb_col.get(c, -1) for c in codes], dtype=np.int64)[jj]
+        rows = np.flatnonzero(kcol >= 0)
+        if len(rows):
+            pre = emb.evidence_many(ii[rows], kcol[rows])
+            sc = emb.score[ii[rows], kcol[rows]].tolist()
+            ths = [s.thresholds.get(codes[j], DEFAULT_THRESHOLD) for j in jj[rows].tolist()]
+            for r, e, v, th in zip(rows.tolist(), pre, sc, ths, strict=True):
+                parts[r].append(f"{e}; {ev.decision_part(v, th)}")
+    return parts
+
+
+def with_parents(frame: pd.DataFrame, codebook: Any) -> pd.DataFrame:
+    """Add a "via children" row for every parent code with a coded descendant in a segment.
+
+    The row copies the descendants' best-scored row (the first among equals) and lists
+    every coded descendant in its evidence; segments where the parent itself is coded
+    keep their own row only.
+    """
+    if not len(frame):
+        return frame
+    extra = []
+    seg_all = frame["seg"].to_numpy(dtype=np.int64)
+    code_all = frame["code"].to_numpy(dtype=object)
+    score_all = frame["score"].to_numpy(dtype=float)
+    for parent in [c.id for c in codebook.codes if codebook.children(c.id)]:
+        desc = list(codebook.descendants(parent))
+        own = np.unique(seg_all[code_all == parent])
+        mask = np.isin(code_all, np.array(desc, dtype=object)) & ~np.isin(seg_all, own)
+        pos = np.flatnonzero(mask)
+        if not len(pos):
+            continue
+        # by segment, then best score first, then frame order (lexsort is stable)
+        pos = pos[np.lexsort((-score_all[pos], seg_all[pos]))]
+        segs = seg_all[pos]
+        starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]])
+        ends = np.r_[starts[1:], len(pos)]
+        names = code_all[pos].tolist()
+        best = frame.iloc[pos[starts]].copy()
+        best["code"] = parent
+        best["evidence"] = [ev.via_children(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        extra.append(best)
+    if extra:
+        frame = pd.concat([frame, *extra], ignore_index=True)
+    return frame.sort_values(["seg", "code"], kind="stable").reset_index(drop=True)
