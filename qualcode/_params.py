@@ -7,7 +7,8 @@ checks them and raises :class:`~qualcode.errors.InvalidParameterError` with the 
     The 'unit' parameter of Coder must be a str among {'passage', 'sentence'}. Got 'word' instead.
 
 Constraints: :class:`Options` (a value among a set), :class:`Interval` (a number in a range),
-:class:`InstanceOf` (an instance of a type, with a hint for common mistakes), ``None`` (the
+:class:`InstanceOf` (an instance of a type, with a hint for common mistakes), :class:`ListOf`
+(a list whose items meet a constraint), ``None`` (the
 value may be None), ``"boolean"`` (a real bool, not 0/1), and any other :class:`Constraint`.
 
 Examples:
@@ -33,6 +34,7 @@ __all__ = [
     "Constraint",
     "InstanceOf",
     "Interval",
+    "ListOf",
     "Options",
     "check_param",
     "validate_params",
@@ -156,6 +158,25 @@ class InstanceOf(Constraint):
             if isinstance(value, types):
                 return sentence
         return ""
+
+
+class ListOf(Constraint):
+    """A non-empty list, tuple or set whose every item satisfies ``item``.
+
+    Args:
+        item: the constraint on each item (e.g. ``Options(str, ROLES)``).
+    """
+
+    def __init__(self, item: Constraint):
+        self.item = item
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
+            return False
+        return bool(value) and all(self.item.is_satisfied_by(v) for v in value)
+
+    def __str__(self) -> str:
+        return f"a non-empty list of {self.item}".replace("of a ", "of ").replace("of an ", "of ")
 
 
 class _NoneConstraint(Constraint):

