@@ -339,3 +339,26 @@ def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_emb
     assert set(given["model_id"]) == {default_embedder.model_id}
     with pytest.raises(EmbeddingError):
         qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors[:-1])
+
+
+def test_coder_single_rule_hit_needs_semantic_support(tp_codebook, default_embedder, cache_dir):
+    from qualcode.testing import build_document
+
+    doc = build_document("x", [
+        ("I", "interviewer", "What did you have for lunch?"),
+        ("R", "respondent", "The canteen uses a strange nomenclature for its rice dishes."),
+        ("R", "respondent", "The ministry nomenclature fixes our programs, so we copy last year's list of activities."),
+    ])
+    corpus = qc.Corpus([doc])
+    kw = {"unit": "sentence", "embedder": default_embedder, "cache_dir": cache_dir, "progress": False}
+    strict = qc.Coder(tp_codebook, **kw).code(corpus).to_frame()
+    loose = qc.Coder(tp_codebook, rule_support=None, **kw).code(corpus).to_frame()
+    lunch = "canteen"
+    # the keyword alone codes the off-topic sentence only when support is switched off
+    assert loose[(loose["code"] == "convergence") & loose["text"].str.contains(lunch)]["source"].tolist() == ["rule"]
+    assert strict[(strict["code"] == "convergence") & strict["text"].str.contains(lunch)].empty
+    on_topic = strict[(strict["code"] == "convergence") & strict["text"].str.contains("ministry")]
+    assert len(on_topic) == 1
+    scores = qc.Coder(tp_codebook, **kw).score(corpus)
+    j = scores.codes.index("convergence")
+    assert scores.rules.fired[0, j] and scores.embedding_matrix("score")[0, j] < 0.1

@@ -40,7 +40,7 @@ __all__ = ["Coder"]
 logger = logging.getLogger("qualcode")
 
 _PARAMS = (
-    "codebook", "unit", "roles", "embedder", "threshold", "rules", "embeddings", "window", "top_k",
+    "codebook", "unit", "roles", "embedder", "threshold", "rule_support", "rules", "embeddings", "window", "top_k",
     "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
 )  # fmt: skip
 _RULE_PRECISION = 0.6
@@ -66,6 +66,9 @@ class Coder:
             among :data:`qualcode.corpus.ROLES`.
         embedder: embedder object, registry name or alias; ``None`` for the default model.
         threshold: default threshold on the calibrated embedding score (codes may override).
+        rule_support: the calibrated embedding score a code needs on a segment for a single
+            rule hit to code it (two or more hits always do); ``None`` lets single hits code
+            alone.  Only applies with ``embeddings=True``.
         rules: use the codebook's rules.
         embeddings: use sentence embeddings.
         window: sentences per window (``unit="window"``).
@@ -96,6 +99,7 @@ class Coder:
         roles: str | Sequence[str] = "informants",
         embedder: Any = None,
         threshold: float | None = None,
+        rule_support: float | None = 0.1,
         rules: bool = True,
         embeddings: bool = True,
         window: int = 3,
@@ -112,6 +116,7 @@ class Coder:
         self.roles = roles
         self.embedder = embedder
         self.threshold = threshold
+        self.rule_support = rule_support
         self.rules = rules
         self.embeddings = embeddings
         self.window = window
@@ -179,6 +184,7 @@ class Coder:
         "unit": [Options(str, CODER_UNITS)],
         "roles": [Options(str, {"informants", "all"}), ListOf(Options(str, ROLES))],
         "threshold": [Interval(float, 0.0, 1.0), None],
+        "rule_support": [Interval(float, 0.0, 1.0), None],
         "rules": ["boolean"],
         "embeddings": ["boolean"],
         "window": [Interval(int, 1, None)],
@@ -337,6 +343,7 @@ class Coder:
         d = decide(
             s,
             rule_ok=getattr(self, "rule_precise_", None),
+            rule_support=self.rule_support,
             classifier_probs=probs,
             classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
         )
