@@ -36,7 +36,7 @@ __all__ = [
 
 logger = logging.getLogger("qualcode")
 
-KINDS = ("definition", "inclusion", "example", "counterexample")
+KINDS = ("definition", "inclusion", "example", "coded", "counterexample")
 
 #: Weights of the calibrated score (see :class:`EmbeddingScores`). ``w_col``, ``w_margin`` and
 #: ``bias`` were chosen by grid search on the qabstracts-dev data (coder A, final codings;
@@ -50,7 +50,7 @@ KINDS = ("definition", "inclusion", "example", "counterexample")
 CALIBRATION: Mapping[str, float] = MappingProxyType(
     {
         "w_col": 1.0,  # standardised similarity against the reference distribution
-        "w_margin": 2.0,  # margin to the best other code, in units of the global spread g
+        "w_margin": 2.0,  # margin to the best rival code, in units of the global spread g
         "w_counter": 2.0,  # (<= 0) how far the nearest counterexample beats the nearest positive item
         "bias": -2.0,
         "sd_floor": 0.25,  # column spread floor, as a share of g
@@ -184,7 +184,7 @@ class EmbeddingScores:
     The calibrated score of segment ``i`` for code ``c`` is::
 
         z      = (sim[i,c] - median_c) / spread_c        # vs the code's reference distribution
-        margin = (sim[i,c] - max_{c' != c} sim[i,c']) / g  # vs the best other code
+        margin = (sim[i,c] - max_{rival r} sim[i,r]) / g     # vs the best rival code (not c, an ancestor or a descendant)
         veto   = min(0, sim[i,c] - counter[i,c]) / g       # 0 without counterexamples
         score  = sigmoid(w_col*z + w_margin*margin + w_counter*veto + bias)
 
@@ -330,6 +330,11 @@ class EmbeddingMatcher:
         batch_size: texts per embedding call.
         progress: show progress bars while embedding.
         calibration: overrides of :data:`CALIBRATION`.
+        codes: the codes to score (default: the leaf codes); a parent listed here is
+            matched on its own definition and examples like a leaf.
+        examples: coded passages per code (from a researcher's coding) added to the code's
+            prototype items as kind ``coded``; a code listed here is scored even if it has
+            nothing else.
 
     Examples:
         >>> from qualcode.testing import tiny_corpus  # doctest: +SKIP
@@ -347,10 +352,14 @@ class EmbeddingMatcher:
         batch_size: int = 64,
         progress: bool = True,
         calibration: Mapping[str, float] | None = None,
+        codes: Sequence[str] | None = None,
+        examples: Mapping[str, Sequence[str]] | None = None,
     ):
         from ..backends import get_embedder
 
         self.codebook = codebook
+        self.codes = None if codes is None else list(codes)
+        self.examples = {str(c): [str(t) for t in v] for c, v in (examples or {}).items()}
         self.embedder = get_embedder(embedder)
         if cache is None:
             cache = EmbeddingCache(None)
@@ -388,10 +397,11 @@ class EmbeddingMatcher:
         langs = _get(self.codebook, "languages", None) or ["en"]
         default_lang = str(list(langs)[0]) if not isinstance(langs, str) else langs
         rows: list[dict[str, Any]] = []
-        for code in _leaf_codes(self.codebook):
+        for code in self._scored_codes():
             cid = str(_get(code, "id"))
             st = _settings(code)
-            if not st["enabled"]:
+            coded = self.examples.get(cid, [])
+            if not st["enabled"] and not coded:
                 continue
             pos: list[tuple[str, str, str]] = []
             if st["use_definition"]:
@@ -401,10 +411,11 @@ class EmbeddingMatcher:
                     pos.append(("inclusion", default_lang, t))
             if st["use_examples"]:
                 pos += [("example", lang, t) for lang, t in _by_lang(_get(code, "examples"), default_lang)]
-            if not pos:
+            if not pos and not coded:
                 name = _get(code, "name") or cid
                 logger.info("code %s has no definition or examples; matching on its name %r", cid, name)
                 pos.append(("definition", default_lang, str(name)))
+            pos += [("coded", "any", t) for t in coded]
             neg: list[tuple[str, str, str]] = []
             if st["use_counterexamples"]:
                 neg = [("counterexample", lang, t) for lang, t in _by_lang(_get(code, "counterexamples"), default_lang)]
@@ -413,6 +424,16 @@ class EmbeddingMatcher:
                 n = counters[(kind, lang)] = counters.get((kind, lang), 0) + 1
                 rows.append({"item_id": f"{cid}.{kind}.{lang}.{n}", "code": cid, "kind": kind, "lang": lang, "text": text})
         return pd.DataFrame(rows, columns=["item_id", "code", "kind", "lang", "text"])
+
+    def _scored_codes(self) -> list[Any]:
+        """The code objects to score: ``codes`` if given, else the leaves; plus coded-example codes."""
+        all_codes = list(_get(self.codebook, "codes", None) or list(self.codebook))
+        if self.codes is None:
+            chosen = {str(_get(c, "id")) for c in _leaf_codes(self.codebook)}
+        else:
+            chosen = set(self.codes)
+        chosen |= set(self.examples)
+        return [c for c in all_codes if str(_get(c, "id")) in chosen]
 
     def fit_prototypes(self) -> CodePrototypes:
         """Embed the codebook's prototype items (through the cache) and return them.
@@ -539,15 +560,48 @@ class EmbeddingMatcher:
         """The scale-free terms of the calibrated score (``z``, ``margin``, ``veto``), each (n, k)."""
         med, spread, g = self._reference(sim)
         z = (sim - med[None, :]) / spread[None, :]
-        k = sim.shape[1]
-        if k > 1:
-            top2 = -np.partition(-sim, 1, axis=1)[:, :2]
-            best_other = np.where(sim >= top2[:, [0]], top2[:, [1]], top2[:, [0]])
-            margin = (sim - best_other) / g
-        else:
-            margin = np.zeros_like(sim)
+        margin = (sim - self._best_rival(sim)) / g
         veto = np.where(np.isnan(counter), 0.0, np.minimum(0.0, sim - np.nan_to_num(counter)) / g)
         return {"z": z, "margin": margin, "veto": veto}
+
+    def _rivals(self) -> np.ndarray | None:
+        """Which codes compete with which: a bool ``(k, k)`` matrix.
+
+        Code ``c`` competes with code ``r`` unless ``r`` is ``c`` itself, an ancestor or a
+        descendant.  None when no scored code has a scored relative (every code competes).
+        """
+        p = self.prototypes_
+        assert p is not None
+        related = getattr(self.codebook, "ancestors", None), getattr(self.codebook, "descendants", None)
+        if not all(callable(f) for f in related):
+            return None
+        index = {c: i for i, c in enumerate(p.codes)}
+        k = len(p.codes)
+        rivals = ~np.eye(k, dtype=bool)
+        for i, c in enumerate(p.codes):
+            for rel in (*related[0](c), *related[1](c)):
+                j = index.get(rel)
+                if j is not None:
+                    rivals[i, j] = rivals[j, i] = False
+        return None if rivals.sum() == k * (k - 1) else rivals
+
+    def _best_rival(self, sim: np.ndarray) -> np.ndarray:
+        """Per segment and code, the highest similarity among the code's rivals (see :meth:`_rivals`).
+
+        A parent and its child describe the same passages, so neither counts against the other.
+        """
+        k = sim.shape[1]
+        if k < 2:
+            return sim.copy()
+        rivals = self._rivals()
+        if rivals is None:
+            top2 = -np.partition(-sim, 1, axis=1)[:, :2]
+            return np.where(sim >= top2[:, [0]], top2[:, [1]], top2[:, [0]])
+        out = np.empty_like(sim)
+        for c in range(k):
+            cols = np.flatnonzero(rivals[c])
+            out[:, c] = sim[:, cols].max(axis=1) if len(cols) else sim[:, c]
+        return out
 
     def calibrate(self, sim: np.ndarray, counter: np.ndarray) -> np.ndarray:
         """Map raw similarities to calibrated scores in [0, 1] (see :class:`EmbeddingScores`)."""
