@@ -32,6 +32,8 @@ examples:
 outputs: codings.csv, segments.csv, matrices.xlsx, figures/*.png, report.docx, report.html,
 run.json. The embedding cache lives in $QUALCODE_CACHE_DIR (default ~/.cache/qualcode);
 --no-cache keeps it in memory.
+
+formats read (by file suffix):
 """
 
 __all__ = ["register", "run", "run_coding", "write_outputs"]
@@ -39,6 +41,8 @@ __all__ = ["register", "run", "run_coding", "write_outputs"]
 
 def register(subparsers: Any) -> None:
     """Add the ``code`` subcommand."""
+    from ..readers._registry import formats_help
+
     p = subparsers.add_parser(
         "code",
         help="the main job: code a corpus with a codebook and write matrices and reports",
@@ -47,7 +51,7 @@ def register(subparsers: Any) -> None:
             "optionally learning from human codings), and write codings, theme matrices, figures "
             "and reports into DIR."
         ),
-        epilog=_EPILOG,
+        epilog=_EPILOG + formats_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")

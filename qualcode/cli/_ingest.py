@@ -24,13 +24,17 @@ def positive_int(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``ingest`` subcommand."""
+    from ..readers._registry import formats_help
+
     p = subparsers.add_parser(
         "ingest",
         help="read transcripts and print a summary (optionally write the segments)",
         description=(
-            "Read transcripts, notes, caption files and response tables (.txt .md .docx "
-            ".vtt .srt .csv .xlsx) and print one summary line per document."
+            "Read transcripts, notes, caption files and response tables and print one summary "
+            "line per document."
         ),
+        epilog=f"formats (by file suffix):\n{formats_help()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--segments", metavar="OUT.csv", help="write the segments table here")
