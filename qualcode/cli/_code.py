@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..readers._registry import formats_help
 from ._ingest import positive_int
 
 _EPILOG = """\
@@ -41,8 +42,6 @@ __all__ = ["register", "run", "run_coding", "write_outputs"]
 
 def register(subparsers: Any) -> None:
     """Add the ``code`` subcommand."""
-    from ..readers._registry import formats_help
-
     p = subparsers.add_parser(
         "code",
         help="the main job: code a corpus with a codebook and write matrices and reports",

@@ -7,6 +7,8 @@ import sys
 import warnings
 from typing import Any
 
+from ..readers._registry import formats_help
+
 __all__ = ["register", "run"]
 
 
@@ -24,8 +26,6 @@ def positive_int(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the ``ingest`` subcommand."""
-    from ..readers._registry import formats_help
-
     p = subparsers.add_parser(
         "ingest",
         help="read transcripts and print a summary (optionally write the segments)",
