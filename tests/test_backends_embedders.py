@@ -96,7 +96,7 @@ def test_get_embedder_names_aliases_and_pass_through(default_embedder):
         get_embedder("e6")
     assert "Got 'e6' instead" in str(info.value)
     with pytest.raises(TypeError, match=r"The 'spec' parameter of get_embedder must be a str, an object with embed\(\) "
-                       r"and model_id or None\. Got 42 instead\."):
+                       r"and model_id or None\. Got int instead\."):
         get_embedder(42)
     assert available_embedders()["qualcode.E5Small.v1"] is True
 

@@ -91,7 +91,7 @@ def test_filter_messages_say_what_to_do(codings, corpus):
     with pytest.raises(InvalidParameterError) as info:
         M.case_by_code(codings, corpus, codebook="codebook.yaml")
     assert str(info.value) == (
-        "The 'codebook' parameter of case_by_code must be a Codebook or None. Got 'codebook.yaml' instead. "
+        "The 'codebook' parameter of case_by_code must be a Codebook or None. Got str instead. "
         "Load it first: qc.Codebook.load(path)."
     )
     with pytest.raises(InvalidParameterError, match=r"Got 'budget' instead\. Give a list even for one value: \['budget'\]"):

@@ -20,7 +20,7 @@ __all__ = ["BaseEmbedder", "NotInstalled", "file_sha256", "l2_normalise", "pip_h
 
 
 #: ``texts``: a list (or any sequence or iterable) of str, never a single str
-TEXTS = [ListOf(str)]
+TEXTS = [ListOf(str, non_empty=False)]
 
 class BaseEmbedder:
     """Abstract sentence embedder.

@@ -204,7 +204,7 @@ def framework_matrix(
     cases.index = cases.index.astype(str)
     if sort_by is not None:
         columns = Options(str, [str(c) for c in cases.columns])  # the corpus's case attributes
-        check_param("sort_by", sort_by, [columns, ListOf(columns)], func)
+        check_param("sort_by", sort_by, [columns, ListOf(columns, non_empty=False)], func)
         keys = [sort_by] if isinstance(sort_by, str) else list(sort_by)
         cases = cases.sort_values(keys, kind="stable")
     rows = pd.Index(cases.index, name="case")

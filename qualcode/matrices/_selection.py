@@ -81,13 +81,13 @@ class Selection:
     codes: Sequence[str] | None = None
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "coder": [str, ListOf(str), None],
-        "source": [str, ListOf(str), None],
+        "coder": [str, ListOf(str, non_empty=False), None],
+        "source": [str, ListOf(str, non_empty=False), None],
         "min_score": [Interval(numbers.Real, None, None), None],
-        "role": [str, ListOf(str), None],
+        "role": [str, ListOf(str, non_empty=False), None],
         "codebook": [CODEBOOK, None],
         "aggregate": [Options(str, {"none", "children"})],
-        "codes": [ListOf(str), None],
+        "codes": [ListOf(str, non_empty=False), None],
     }
 
     def __post_init__(self) -> None:

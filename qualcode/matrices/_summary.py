@@ -115,7 +115,7 @@ def cross_case_summary(
             raise ValueError(msg)
         table = table.loc[[str(c) for c in cases]]
     if attributes is not None:  # the options are the corpus's case attributes
-        check_param("attributes", attributes, [ListOf(Options(str, map(str, table.columns)))], func)
+        check_param("attributes", attributes, [ListOf(Options(str, map(str, table.columns)), non_empty=False)], func)
     attrs_used = [str(a) for a in table.columns] if attributes is None else list(attributes)
     sel = Selection.from_keywords(func, filters)
     prep = prepare_selection(func, codings, corpus, sel)
