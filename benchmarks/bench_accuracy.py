@@ -12,7 +12,7 @@ trained coders; data CC-BY-4.0 by Prechelt, Montgomery, Frattini, Zieris, serqco
 Part 2: per-code F1 of the shipped codebooks on transcripts_sample/gold_codings.csv
   (sentence unit; each codebook on its study's documents, tp* and ai*) for rules only,
   embeddings only, and rules + embeddings.  A sentence is positive when a gold span covers
-  at least half of it or lies inside it (qualcode._learn.segment_labels).
+  at least half of it or lies inside it (qualcode.coding.segment_labels).
 
 Embeddings go through the on-disk cache (--cache, default qualcode.default_cache_dir()), so a
 second run only embeds what changed.

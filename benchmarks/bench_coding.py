@@ -9,7 +9,7 @@ Prints, in one run:
 
 The corpus is generated (English and Indonesian interview-like sentences, combinatorial so
 that texts are distinct) and written as transcripts into a temporary folder; the cache lives
-there too. When ``qualcode._coder.Coder`` is not available, (a)-(c) are measured on the same
+there too. When ``qualcode.coding.Coder`` is not available, (a)-(c) are measured on the same
 path built from the parts (segments -> RuleMatcher -> EmbeddingMatcher) and the output says so.
 
 Usage:
@@ -140,7 +140,7 @@ def edited(cb: Codebook) -> Codebook:
 
 
 class PartsPipeline:
-    """The coding path built from the parts, used when qualcode._coder is not there yet."""
+    """The coding path built from the parts, used when qualcode.coding.Coder is not there."""
 
     def __init__(self, codebook, embedder=None, rules_only=False, cache_dir=None):
         from qualcode.rules import RuleMatcher

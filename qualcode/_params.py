@@ -7,9 +7,14 @@ checks them and raises :class:`~qualcode.errors.InvalidParameterError` with the 
     The 'unit' parameter of Coder must be a str among {'passage', 'sentence'}. Got 'word' instead.
 
 Constraints: :class:`Options` (a value among a set), :class:`Interval` (a number in a range),
-:class:`InstanceOf` (an instance of a type, with a hint for common mistakes), :class:`ListOf`
-(a list whose items meet a constraint), ``None`` (the
-value may be None), ``"boolean"`` (a real bool, not 0/1), and any other :class:`Constraint`.
+:class:`InstanceOf` (an instance of a type, with a hint for common mistakes), :class:`HasMethods`
+(duck typing: an object with some methods and attributes), :class:`ListOf` (a list, tuple,
+array... whose items meet a constraint; never a bare str), ``None`` (the value may be None),
+``"boolean"`` (a real bool, not 0/1), a class (short for ``InstanceOf(cls)``) and any other
+:class:`Constraint`.
+
+Where a function documents another :class:`~qualcode.errors.QualcodeError` for a bad parameter,
+``error=`` names it (the message stays the same).
 
 Examples:
     >>> from qualcode._params import Interval, Options, validate_params
@@ -25,13 +30,16 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
+
+import numpy as np
 
 from .errors import InvalidParameterError
 
 __all__ = [
     "Constraint",
+    "HasMethods",
     "InstanceOf",
     "Interval",
     "ListOf",
@@ -59,6 +67,10 @@ class Constraint:
     def hint(self, value: Any) -> str:
         """An extra sentence for a value that fails (``""`` for none)."""
         return ""
+
+    def shown(self, value: Any) -> str | None:
+        """How to show a failing ``value`` after "Got" (None: its repr, or its type's name)."""
+        return None
 
 
 class Options(Constraint):
@@ -126,29 +138,12 @@ class Interval(Constraint):
         return f"{name} in {'[' if lo_in else '('}{_num(self.left)}, {_num(self.right)}{']' if hi_in else ')'}"
 
 
-class InstanceOf(Constraint):
-    """An instance of ``type_``.
+class _Hinted(Constraint):
+    """A constraint on the type or shape of a value, with hints for common mistakes."""
 
-    Args:
-        type_: the expected class (or a tuple of classes).
-        name: how to name it in the message (default: ``a <ClassName>``).
-        hints: ``{type or tuple of types: sentence}`` added when the value is of that type
-            (``{str: "Load it first: qc.Codebook.load(path)."}``).
-    """
-
-    def __init__(
-        self,
-        type_: type | tuple[type, ...],
-        name: str | None = None,
-        hints: Mapping[Any, str] | None = None,
-    ):
-        self.type = type_
-        types = type_ if isinstance(type_, tuple) else (type_,)
-        self.name = name or " or ".join(f"a {t.__name__}" for t in types)
+    def __init__(self, name: str, hints: Mapping[Any, str] | None):
+        self.name = name
         self.hints = dict(hints or {})
-
-    def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, self.type)
 
     def __str__(self) -> str:
         return self.name
@@ -160,23 +155,120 @@ class InstanceOf(Constraint):
         return ""
 
 
-class ListOf(Constraint):
-    """A non-empty list, tuple or set whose every item satisfies ``item``.
+class InstanceOf(_Hinted):
+    """An instance of ``type_``.
 
     Args:
-        item: the constraint on each item (e.g. ``Options(str, ROLES)``).
+        type_: the expected class (or a tuple of classes).
+        name: how to name it in the message (default: ``a <ClassName>``).
+        hints: ``{type or tuple of types: sentence}`` added when the value is of that type
+            (``{str: "Load it first: qc.Codebook.load(path)."}``; ``{object: ...}`` for any value).
     """
 
-    def __init__(self, item: Constraint):
-        self.item = item
+    def __init__(
+        self,
+        type_: type | tuple[type, ...],
+        name: str | None = None,
+        hints: Mapping[Any, str] | None = None,
+    ):
+        self.type = type_
+        types = type_ if isinstance(type_, tuple) else (type_,)
+        super().__init__(name or " or ".join(f"a {t.__name__}" for t in types), hints)
 
     def is_satisfied_by(self, value: Any) -> bool:
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):
+        return isinstance(value, self.type)
+
+
+class HasMethods(_Hinted):
+    """Any object with the given methods (callable) and attributes: duck typing.
+
+    Args:
+        methods: names of methods the value must have.
+        name: how to name it in the message (``"a Codebook"``).
+        attributes: names of (non-method) attributes it must have too.
+        hints: as for :class:`InstanceOf`.
+    """
+
+    def __init__(
+        self,
+        methods: Iterable[str],
+        name: str,
+        *,
+        attributes: Iterable[str] = (),
+        hints: Mapping[Any, str] | None = None,
+    ):
+        self.methods = tuple(methods)
+        self.attributes = tuple(attributes)
+        super().__init__(name, hints)
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return all(callable(getattr(value, m, None)) for m in self.methods) and all(
+            hasattr(value, a) for a in self.attributes
+        )
+
+
+class ListOf(Constraint):
+    """Several values at once: a list, tuple, set, array, Index... whose every item meets ``item``.
+
+    A bare str (or bytes, or a mapping) is never a list of values; an iterator (generator) is
+    refused too, since checking it would consume it.
+
+    Args:
+        item: the constraint of each item: a class (``str``) or a :class:`Constraint`
+            (``Options(str, ROLES)``).
+        non_empty: whether an empty list is refused (default True).
+    """
+
+    def __init__(self, item: type | Constraint, *, non_empty: bool = True):
+        self.item = item
+        self.non_empty = non_empty
+
+    def _item_ok(self, v: Any) -> bool:
+        if isinstance(self.item, type):
+            return isinstance(v, self.item)
+        return self.item.is_satisfied_by(v)
+
+    def _is_list(self, value: Any) -> bool:
+        return isinstance(value, Collection) and not isinstance(value, (str, bytes, Mapping))
+
+    def _first_bad(self, value: Any) -> tuple[int, Any] | None:
+        for i, v in enumerate(value):
+            if not self._item_ok(v):
+                return i, v
+        return None
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if not self._is_list(value) or (self.non_empty and len(value) == 0):
             return False
-        return bool(value) and all(self.item.is_satisfied_by(v) for v in value)
+        return self._first_bad(value) is None
 
     def __str__(self) -> str:
-        return f"a non-empty list of {self.item}".replace("of a ", "of ").replace("of an ", "of ")
+        if isinstance(self.item, type):
+            inner = self.item.__name__
+        else:
+            inner = str(self.item)
+            for article in ("a ", "an "):
+                if inner.startswith(article):
+                    inner = inner[len(article):]
+                    break
+        return f"a {'non-empty ' if self.non_empty else ''}list of {inner}"
+
+    def hint(self, value: Any) -> str:
+        if isinstance(value, str):
+            return f"Give a list even for one value: [{value!r}]."
+        return ""
+
+    def shown(self, value: Any) -> str | None:
+        if not self._is_list(value):
+            return None
+        if len(value) == 0:
+            return f"an empty {type(value).__name__}"
+        bad = self._first_bad(value)
+        if bad is None:
+            return None
+        i, v = bad
+        item = repr(v) if isinstance(v, (str, int, float, type(None))) else f"a {type(v).__name__}"
+        return f"a {type(value).__name__} with {item} at position {i}"
 
 
 class _NoneConstraint(Constraint):
@@ -189,7 +281,7 @@ class _NoneConstraint(Constraint):
 
 class _Boolean(Constraint):
     def is_satisfied_by(self, value: Any) -> bool:
-        return isinstance(value, bool) or type(value).__name__ == "bool_"
+        return isinstance(value, (bool, np.bool_))
 
     def __str__(self) -> str:
         return "a bool"
@@ -222,7 +314,14 @@ def _describe(constraints: list[Constraint]) -> str:
     return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
-def check_param(name: str, value: Any, constraints: list[Any], caller: str) -> None:
+def check_param(
+    name: str,
+    value: Any,
+    constraints: list[Any],
+    caller: str,
+    *,
+    error: type[Exception] = InvalidParameterError,
+) -> None:
     """Check one parameter value against its constraints.
 
     Args:
@@ -230,36 +329,51 @@ def check_param(name: str, value: Any, constraints: list[Any], caller: str) -> N
         value: its value.
         constraints: the accepted forms (see the module docstring).
         caller: the function or class named in the message (``"Coder"``, ``"Coder.fit"``).
+        error: the exception class to raise (default :class:`InvalidParameterError`).
 
     Raises:
-        InvalidParameterError: ``value`` satisfies none of the constraints.
+        InvalidParameterError: ``value`` satisfies none of the constraints (or ``error``).
     """
     cons = [_as_constraint(c) for c in constraints]
     if any(c.is_satisfied_by(value) for c in cons):
         return
-    # a type is named by its type ("Got DataFrame instead"), a value by its repr ("Got 'word' instead")
-    typed = all(isinstance(c, (InstanceOf, _NoneConstraint)) for c in cons)
-    shown = type(value).__name__ if typed else repr(value)
+    # a type is named by its type ("Got DataFrame instead"), a value by its repr ("Got 'word'
+    # instead"), a list by its first bad item ("Got a list with 'boss' at position 0 instead")
+    typed = all(isinstance(c, (_Hinted, _NoneConstraint)) for c in cons)
+    detail = next((d for c in cons if (d := c.shown(value)) is not None), None)
+    shown = type(value).__name__ if typed else detail or repr(value)
     hint = next((h for c in cons if (h := c.hint(value))), "")
     msg = f"The {name!r} parameter of {caller} must be {_describe(cons)}. Got {shown} instead."
     if hint:
         msg += " " + hint
-    raise InvalidParameterError(msg)
+    raise error(msg)
 
 
-def validate_params(constraints: Mapping[str, list[Any]], params: Mapping[str, Any], caller: str) -> None:
+def validate_params(
+    constraints: Mapping[str, list[Any]],
+    params: Mapping[str, Any],
+    caller: str,
+    *,
+    error: type[Exception] = InvalidParameterError,
+) -> None:
     """Check every parameter in ``params`` that has constraints (see :func:`check_param`)."""
     for name, cons in constraints.items():
         if name in params:
-            check_param(name, params[name], cons, caller)
+            check_param(name, params[name], cons, caller, error=error)
 
 
-def validated(constraints: Mapping[str, list[Any]], *, caller: str | None = None) -> Callable[[F], F]:
+def validated(
+    constraints: Mapping[str, list[Any]],
+    *,
+    caller: str | None = None,
+    error: type[Exception] = InvalidParameterError,
+) -> Callable[[F], F]:
     """Decorate a function so that its arguments are checked against ``constraints`` on each call.
 
     Args:
         constraints: parameter name -> accepted forms.
         caller: the name used in messages (default: the function's ``__qualname__``).
+        error: the exception class to raise (default :class:`InvalidParameterError`).
     """
 
     def deco(func: F) -> F:
@@ -272,8 +386,12 @@ def validated(constraints: Mapping[str, list[Any]], *, caller: str | None = None
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound = sig.bind(*args, **kwargs)
-            validate_params(constraints, bound.arguments, name)
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:  # name the function, as Python does
+                msg = f"{name}() {exc}"
+                raise TypeError(msg) from None
+            validate_params(constraints, bound.arguments, name, error=error)
             return func(*args, **kwargs)
 
         wrapper.__wrapped_constraints__ = dict(constraints)  # type: ignore[attr-defined]

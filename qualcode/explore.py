@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._params import Interval, validated
 from .codings._codings import Codings
 from .corpus._model import Corpus
 
@@ -38,6 +39,7 @@ def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(value)
 
 
+@validated({"margin": [Interval(float, 0, None, closed="neither")]})
 def near_misses(
     coder: Any,
     corpus: Corpus,
@@ -70,9 +72,6 @@ def near_misses(
     """
     if not getattr(coder, "embeddings", False):
         msg = "near_misses needs a Coder with embeddings=True."
-        raise ValueError(msg)
-    if not margin > 0:
-        msg = f"The 'margin' parameter of near_misses must be > 0. Got {margin!r} instead."
         raise ValueError(msg)
     scored = coder.score(corpus)
     emb = scored.embedding
@@ -163,6 +162,7 @@ def _top_terms(texts: Sequence[str], labels: np.ndarray, n_clusters: int, n_term
             for row in ctfidf]
 
 
+@validated({"n_clusters": [Interval(int, 1, None)]})
 def cluster_uncoded(
     codings: Codings,
     corpus: Corpus,
@@ -207,9 +207,6 @@ def cluster_uncoded(
 
     from .backends import EmbeddingCache, embed_texts, get_embedder
 
-    if int(n_clusters) < 1:
-        msg = f"The 'n_clusters' parameter of cluster_uncoded must be >= 1. Got {n_clusters!r} instead."
-        raise ValueError(msg)
     seg = uncoded_segments(codings, corpus, unit=unit, role=role, min_words=min_words)
     columns = ["cluster", "size", "top_terms", "examples", "segment_ids"]
     if not len(seg):

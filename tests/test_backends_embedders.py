@@ -61,8 +61,11 @@ def test_default_embedder_outputs_unit_float32(default_embedder):
     assert v.dtype == np.float32 and v.shape == (4, default_embedder.dim) == (4, 384)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert default_embedder.embed([]).shape == (0, 384)
-    with pytest.raises(TypeError, match="single str"):
+    with pytest.raises(TypeError, match=r"The 'texts' parameter of embed must be a list of str\. Got 'just one string' "
+                       r"instead\. Give a list even for one value"):
         default_embedder.embed("just one string")
+    with pytest.raises(TypeError, match=r"The 'texts' parameter of embed must be a list of str\. Got a list with 3 at position 1"):
+        default_embedder.embed(t for t in ["fine", 3])
 
 
 def test_vectors_do_not_depend_on_batch_composition(default_embedder):
@@ -92,7 +95,8 @@ def test_get_embedder_names_aliases_and_pass_through(default_embedder):
     with pytest.raises(EmbeddingError, match="qualcode.E5Small.v1") as info:
         get_embedder("e6")
     assert "Got 'e6' instead" in str(info.value)
-    with pytest.raises(TypeError, match="get_embedder"):
+    with pytest.raises(TypeError, match=r"The 'spec' parameter of get_embedder must be a str, an object with embed\(\) "
+                       r"and model_id or None\. Got int instead\."):
         get_embedder(42)
     assert available_embedders()["qualcode.E5Small.v1"] is True
 

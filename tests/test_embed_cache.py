@@ -118,10 +118,14 @@ def test_in_memory_cache_and_out_parameter():
     np.testing.assert_array_equal(out, [[1, 0], [0, 1], [1, 0]])
     assert (cache.hits, cache.misses) == (1, 2)
     assert embed_texts(pre, [], progress=False).shape == (0, 2)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match=r"The 'batch_size' parameter of embed_texts must be an int >= 1\. Got 0 instead\."):
         embed_texts(pre, ["a"], batch_size=0)
-    with pytest.raises(TypeError, match="single str"):
+    with pytest.raises(ValueError, match=r"The 'shard_size' parameter of embed_texts must be an int >= 1\. Got True instead\."):
+        embed_texts(pre, ["a"], shard_size=True)
+    with pytest.raises(TypeError, match=r"The 'texts' parameter of embed_texts must be a list of str\. Got 'a' instead\. Give a list"):
         embed_texts(pre, "a")
+    with pytest.raises(TypeError, match=r"must be a list of str\. Got a tuple with None at position 2 instead\."):
+        embed_texts(pre, ("a", "b", None))
 
 
 def test_compact_merges_shards(tmp_path):

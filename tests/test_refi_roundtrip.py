@@ -140,7 +140,7 @@ def test_roundtrip_codebook(project):
     for code in cb.codes:
         g = got[code.id]
         assert (g.name, g.parent, g.definition, g.color) == (code.name, code.parent, code.definition, code.color)
-    # qualcode-only fields and metadata travel in the qualcode block (qualcode._qdc)
+    # qualcode-only fields and metadata travel in the qualcode block (qualcode.refi._qdc)
     assert got["top_down"].rules.keywords == cb["top_down"].rules.keywords
     assert (got.name, got.version) == ("demo codebook", "1.2.0")
     assert got.fingerprint == cb.fingerprint

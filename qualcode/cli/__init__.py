@@ -1,13 +1,15 @@
 """The ``qualcode`` command line.
 
-Each subcommand lives in its own ``qualcode/cli/_<name>.py`` module exposing
-``register(subparsers)``; the parser's ``func`` default runs it.
+Each subcommand lives in its own module (``_ingest.py``, ``_codebook.py``, ``_code.py``,
+``_evaluate.py``, ``_refi.py``) exposing ``register(subparsers)``, which adds its parser and
+sets the ``func`` default that runs it.  :data:`SUBCOMMANDS` lists them in help order: a
+new subcommand is one new module plus its entry there.  ``python -m qualcode.cli`` runs
+:func:`main` (``__main__.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 import warnings
@@ -15,16 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import QualcodeError, QualcodeWarning
+from . import _code, _codebook, _evaluate, _ingest, _refi
 
-__all__ = ["build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
-_SUBCOMMAND_MODULES = (
-    "qualcode.cli._ingest",
-    "qualcode.cli._codebook",
-    "qualcode.cli._code",
-    "qualcode.cli._evaluate",
-    "qualcode.cli._refi",
-)
+#: The subcommand modules, in the order ``qualcode --help`` lists them.
+SUBCOMMANDS = (_ingest, _codebook, _code, _evaluate, _refi)
 
 _EPILOG = """\
 examples:
@@ -52,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"qualcode {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in SUBCOMMANDS:
+        module.register(sub)
     return parser
 
 

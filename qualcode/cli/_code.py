@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..readers._registry import formats_help
 from ._ingest import positive_int
 
 _EPILOG = """\
@@ -32,6 +33,8 @@ examples:
 outputs: codings.csv, segments.csv, matrices.xlsx, figures/*.png, report.docx, report.html,
 run.json. The embedding cache lives in $QUALCODE_CACHE_DIR (default ~/.cache/qualcode);
 --no-cache keeps it in memory.
+
+formats read (by file suffix):
 """
 
 __all__ = ["register", "run", "run_coding", "write_outputs"]
@@ -47,7 +50,7 @@ def register(subparsers: Any) -> None:
             "optionally learning from human codings), and write codings, theme matrices, figures "
             "and reports into DIR."
         ),
-        epilog=_EPILOG,
+        epilog=_EPILOG + formats_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")

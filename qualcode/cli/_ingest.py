@@ -7,6 +7,8 @@ import sys
 import warnings
 from typing import Any
 
+from ..readers._registry import formats_help
+
 __all__ = ["register", "run"]
 
 
@@ -28,9 +30,11 @@ def register(subparsers: Any) -> None:
         "ingest",
         help="read transcripts and print a summary (optionally write the segments)",
         description=(
-            "Read transcripts, notes, caption files and response tables (.txt .md .docx "
-            ".vtt .srt .csv .xlsx) and print one summary line per document."
+            "Read transcripts, notes, caption files and response tables and print one summary "
+            "line per document."
         ),
+        epilog=f"formats (by file suffix):\n{formats_help()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     p.add_argument("--segments", metavar="OUT.csv", help="write the segments table here")

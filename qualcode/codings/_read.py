@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import Options, validate_params
 from ..errors import CodingsError, QualcodeWarning
 from ._codings import SOURCES, Codings
 
@@ -222,6 +223,13 @@ def _as_offset(raw: str) -> int | None:
     return int(val)
 
 
+#: the declared constraints of :func:`read_codings` (checked in its body, which warns)
+READ_CODINGS_PARAMS = {
+    "source": [Options(str, SOURCES)],
+    "on_error": [Options(str, ("raise", "warn"))],
+}
+
+
 def read_codings(
     path: str | os.PathLike[str],
     corpus: Any = None,
@@ -279,12 +287,7 @@ def read_codings(
         >>> corpus["int_b"].text[row.start:row.end]
         'The head rarely attends.'
     """
-    if on_error not in ("raise", "warn"):
-        msg = f"The 'on_error' parameter of read_codings must be a str among {{'raise', 'warn'}}. Got {on_error!r} instead."
-        raise ValueError(msg)
-    if source not in SOURCES:
-        msg = f"The 'source' parameter of read_codings must be a str among {set(SOURCES)}. Got {source!r} instead."
-        raise ValueError(msg)
+    validate_params(READ_CODINGS_PARAMS, {"source": source, "on_error": on_error}, "read_codings")
     p = Path(path)
     if p.is_dir():
         msg = f"{p}: is a folder; read_codings needs a codings file (.csv, .tsv or .xlsx)."

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._params import Options, validated
 from ..errors import CodingsError
 from .evidence import VIA_CHILDREN
 from .evidence import parse as parse_evidence
@@ -143,6 +144,7 @@ def _apply(f: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
+@validated({"action": [Options(str, _ACTIONS)]}, error=CodingsError)
 def review(
     codings: Codings,
     decisions: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
@@ -178,9 +180,6 @@ def review(
     """
     from .._io import atomic_path
 
-    if action not in _ACTIONS:
-        msg = f"The 'action' parameter of review must be a str among {set(_ACTIONS)}. Got {action!r} instead."
-        raise CodingsError(msg)
     f = codings.to_frame()
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     new: list[dict[str, Any]] = []

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, Options, validate_params, validated
 from ..errors import IngestError
 
 __all__ = ["KINDS", "ROLES", "UNITS", "Corpus", "Document", "SourceInfo", "Turn"]
@@ -28,6 +29,8 @@ Unit = Literal["turn", "paragraph", "sentence", "window"]
 KINDS: tuple[str, ...] = ("interview", "fgd", "notes", "survey", "other")
 ROLES: tuple[str, ...] = ("interviewer", "respondent", "moderator", "participant", "unknown")
 UNITS: tuple[str, ...] = ("turn", "paragraph", "sentence", "window")
+#: the declared constraints of ``Corpus.segments(unit="window", window=, stride=)``
+_WINDOW_PARAMS = {"window": [Interval(int, 1, None)], "stride": [Interval(int, 1, None), None]}
 
 #: Columns every segments table starts with, in this order.
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -286,6 +289,7 @@ class Corpus:
         return d.case_id
 
     # -- segments --------------------------------------------------------------------
+    @validated({"unit": [Options(str, UNITS)]}, caller="Corpus.segments")
     def segments(
         self,
         unit: str = "sentence",
@@ -312,16 +316,13 @@ class Corpus:
             ``"{doc_id}@{start}-{end}"``: stable across runs and units.
 
         Raises:
-            ValueError: for an unknown unit or a window smaller than 1.
+            InvalidParameterError: an unknown unit, or a window or stride smaller than 1 (a
+                ``ValueError``).
         """
         from ._segment import segment_document
 
-        if unit not in UNITS:
-            msg = f"The 'unit' parameter of Corpus.segments must be a str among {set(UNITS)}. Got {unit!r} instead."
-            raise ValueError(msg)
-        if unit == "window" and (int(window) < 1 or (stride is not None and int(stride) < 1)):
-            msg = f"window and stride must be >= 1. Got window={window!r}, stride={stride!r}."
-            raise ValueError(msg)
+        if unit == "window":  # window and stride only matter for windows
+            validate_params(_WINDOW_PARAMS, {"window": window, "stride": stride}, "Corpus.segments")
         key = (unit, window, stride if stride is not None else window, attributes)
         cached = self._seg_cache.get(key)
         if cached is not None:

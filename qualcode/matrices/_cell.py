@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..codings._codings import Codings
-from ._common import Prepared, prepare
+from ._common import Prepared, prepare_selection
 from ._cooc import cooccurring_pairs
 from ._framework import _positions, map_to_positions, ranked_quotes
+from ._selection import Selection, shares_selection
 
 __all__ = ["cell"]
 
@@ -42,21 +43,21 @@ def _finish(rows: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     return rows[CELL_COLUMNS + extra].reset_index(drop=True)
 
 
-def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **options: Any) -> pd.DataFrame:
+@shares_selection
+def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **filters: Any) -> pd.DataFrame:
     """The codings behind one cell of a matrix, for reading them in context.
 
     Works on the results of :func:`case_by_code`, :func:`code_by_attribute`,
     :func:`cooccurrence`, :func:`framework_matrix` and :func:`case_timeline` (they keep
     what is needed in ``attrs``), or directly on a Codings table (then ``row`` is a case
-    and ``col`` a code, and ``corpus`` plus any filter of :func:`case_by_code` may be
-    given in ``options``).
+    and ``col`` a code, and ``corpus`` plus the filters may be given).
 
     Args:
         matrix_or_codings: a matrix returned by this package, or a Codings table.
         row: the row label (``"All"`` for the margin).
         col: the column label (``"All"`` for the margin; a ``(theme, code)`` tuple works).
         corpus: the Corpus (only with a Codings table).
-        **options: filters for a Codings table (``coder``, ``source``, ``role``...).
+        **filters: which codings are counted, with a Codings table only (:class:`Selection`).
 
     Returns:
         One row per coding counted in the cell, with ``doc_id, case_id, segment_id, start,
@@ -74,7 +75,7 @@ def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **op
         isinstance(matrix_or_codings, pd.DataFrame) and "prepared" not in matrix_or_codings.attrs
         and {"doc_id", "start", "end", "code"} <= set(matrix_or_codings.columns)
     ):
-        prep = prepare("cell", matrix_or_codings, corpus, **options)
+        prep = prepare_selection("cell", matrix_or_codings, corpus, Selection.from_keywords("cell", filters))
         kind = "case_by_code"
     elif isinstance(matrix_or_codings, pd.DataFrame) and "prepared" in matrix_or_codings.attrs:
         prep = matrix_or_codings.attrs["prepared"]

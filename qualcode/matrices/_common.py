@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -20,9 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import InstanceOf, check_param
 from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ..errors import CodingsError, QualcodeWarning
+from ._selection import Selection, shares_selection
 
 logger = logging.getLogger("qualcode")
 
@@ -37,40 +41,46 @@ class MatrixWarning(QualcodeWarning):
     """Codings were left out of a matrix (unknown document or case)."""
 
 
+#: the qualcode package folder, as code objects name their files
+_PACKAGE = os.path.dirname(os.path.dirname(__file__)) + os.sep
+
+
+def warn_caller(message: str, category: type[Warning] = MatrixWarning) -> None:
+    """Warn, pointing at the first caller outside qualcode (however deep the call inside it)."""
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 # ----------------------------------------------------------------------------------
-# argument checks
+# the declared constraints of the first two parameters of every matrix function
+# (the filters they share are declared in _selection.py)
 # ----------------------------------------------------------------------------------
-def check_option(func: str, name: str, value: Any, options: Iterable[Any]) -> None:
-    """Raise the uniform message when ``value`` is not among ``options``."""
-    opts = list(options)
-    if not isinstance(value, str) or value not in opts:
-        shown = "{" + ", ".join(repr(o) for o in opts) + "}"
-        msg = f"The '{name}' parameter of {func} must be a str among {shown}. Got {value!r} instead."
-        raise ValueError(msg)
-
-
-def check_codings(func: str, codings: Any) -> Codings:
-    """Accept a Codings table (or a DataFrame with the codings columns)."""
-    if isinstance(codings, Codings):
-        return codings
-    if isinstance(codings, pd.DataFrame):
-        return Codings(codings)
-    msg = (
-        f"The 'codings' parameter of {func} must be a Codings table. Got {type(codings).__name__} "
-        "instead. Make sure to supply qc.read_codings(...) or a Coder's output."
+#: ``codings``: a Codings table, or a DataFrame with the codings columns (see :func:`as_codings`)
+CODINGS = [
+    InstanceOf(
+        (Codings, pd.DataFrame),
+        name="a Codings table",
+        hints={object: "Make sure to supply qc.read_codings(...) or a Coder's output."},
     )
-    raise TypeError(msg)
-
-
-def check_corpus(func: str, corpus: Any) -> Corpus:
-    """Accept a Corpus only."""
-    if isinstance(corpus, Corpus):
-        return corpus
-    msg = (
-        f"The 'corpus' parameter of {func} must be a Corpus. Got {type(corpus).__name__} instead. "
-        "Make sure to supply the Corpus the codings refer to (qc.read_corpus(...)), not a DataFrame."
+]
+#: ``corpus``: a Corpus only
+CORPUS = [
+    InstanceOf(
+        Corpus,
+        hints={
+            object: "Make sure to supply the Corpus the codings refer to (qc.read_corpus(...)), not a DataFrame."
+        },
     )
-    raise TypeError(msg)
+]
+
+
+def as_codings(codings: Codings | pd.DataFrame) -> Codings:
+    """A checked ``codings`` argument (see :data:`CODINGS`) as a Codings table."""
+    return codings if isinstance(codings, Codings) else Codings(codings)
 
 
 def as_list(value: str | Iterable[str] | None) -> list[str] | None:
@@ -421,45 +431,31 @@ class Prepared:
         return f"<{len(self.frame)} codings, coder={self.coder!r}, aggregate={self.aggregate!r}>"
 
 
-def prepare(
-    func: str,
-    codings: Any,
-    corpus: Corpus | None,
-    *,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-) -> Prepared:
+@shares_selection
+def prepare(func: str, codings: Any, corpus: Corpus | None, **filters: Any) -> Prepared:
     """Apply the common filters, the coder rule and aggregation.
 
     Args:
         func: the calling function's name (for messages).
         codings: the Codings table.
         corpus: the Corpus (adds ``speaker``, ``role``, ``turn`` and checks ids) or None.
-        coder: ``None``/``"all"`` (every coder's codings counted separately), a coder id or a
-            list of ids (only those, counted separately), or ``"consensus"`` (only characters
-            every coder coded with the code, as maximal spans).
-        source: keep only these sources.
-        min_score: keep codings whose score is at least this (NaN scores are kept).
-        role: keep codings whose speaker role (the turn where the coding starts) is among
-            these.
-        codebook: enables ``aggregate="children"`` and ordering.
-        aggregate: ``"none"`` or ``"children"``.
-        codes: keep only these codes (after aggregation).
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         A :class:`Prepared` object; ``frame`` has the coding columns plus ``coded_as``,
         ``speaker``, ``role``, ``turn`` and ``gstart``/``gend`` (global offsets, corpus given).
     """
-    cod = check_codings(func, codings)
-    check_option(func, "aggregate", aggregate, ("none", "children"))
-    if aggregate == "children" and codebook is None:
-        msg = f"{func}(aggregate='children') needs the codebook (codebook=...)."
-        raise ValueError(msg)
+    return prepare_selection(func, codings, corpus, Selection.from_keywords(func, filters))
+
+
+def prepare_selection(func: str, codings: Any, corpus: Corpus | None, sel: Selection) -> Prepared:
+    """:func:`prepare` with the filters already checked and held in ``sel``."""
+    check_param("codings", codings, CODINGS, func)
+    if corpus is not None:
+        check_param("corpus", corpus, CORPUS, func)
+    cod = as_codings(codings)
+    coder, source, min_score, role = sel.coder, sel.source, sel.min_score, sel.role
+    codebook, aggregate, codes = sel.codebook, sel.aggregate, sel.codes
     f = cod._frame  # read-only use; every step below copies
     mask = np.ones(len(f), dtype=bool)
     coder_rule = "all"
@@ -480,13 +476,12 @@ def prepare(
     f = f[mask]
     tidx = None
     if corpus is not None:
-        corpus = check_corpus(func, corpus)
         tidx = text_index(corpus)
         known = f["doc_id"].isin(tidx.base.keys())
         if not known.all():
             bad = sorted(f.loc[~known, "doc_id"].unique())
             msg = f"{func}: {int((~known).sum())} coding(s) refer to documents not in the corpus and were left out: {bad[:10]}"
-            warnings.warn(msg, MatrixWarning, stacklevel=3)
+            warn_caller(msg)
             f = f[known]
         f, at = _locate(f, tidx)
         f["turn"] = at("turn", -1)
@@ -530,7 +525,7 @@ def check_cases(func: str, prep: Prepared, cases: pd.Index) -> pd.DataFrame:
     if not ok.all():
         bad = sorted(f.loc[~ok, "case_id"].unique())
         msg = f"{func}: {int((~ok).sum())} coding(s) have a case_id that is not a corpus case and were left out: {bad[:10]}"
-        warnings.warn(msg, MatrixWarning, stacklevel=3)
+        warn_caller(msg)
         f = f[ok]
     return f
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, Options, validated
 from ..corpus._model import Corpus
-from ._common import check_option, code_order, prepare, union_spans, unique_inverse
+from ..errors import InvalidParameterError
+from ._common import CODINGS, CORPUS, code_order, prepare_selection, union_spans, unique_inverse
+from ._selection import Selection, shares_selection
 
 __all__ = ["cooccurrence", "pairs_sorted"]
 
@@ -84,6 +86,16 @@ def _pair_matrix(ci: np.ndarray, cj: np.ndarray, ncodes: int, weights: np.ndarra
     return flat.reshape(ncodes, ncodes)
 
 
+@validated(
+    {
+        "codings": CODINGS,
+        "corpus": [*CORPUS, None],
+        "level": [Options(str, LEVELS)],
+        "measure": [Options(str, MEASURES)],
+        "window": [Interval(int, 0, None)],
+    }
+)
+@shares_selection
 def cooccurrence(
     codings: Any,
     corpus: Corpus | None = None,
@@ -91,13 +103,7 @@ def cooccurrence(
     level: str = "segment",
     measure: str = "count",
     window: int = 1,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Code × code co-occurrence matrix.
 
@@ -123,13 +129,7 @@ def cooccurrence(
         level: ``segment`` (default), ``document`` or ``window``.
         measure: ``count`` (default), ``c`` or ``jaccard``.
         window: turns apart for ``level="window"``.
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         A symmetric DataFrame (``index.name == columns.name == "code"``), 0 where codes
@@ -138,8 +138,9 @@ def cooccurrence(
         code), ``coder``, ``aggregate``, ``unit``.
 
     Raises:
-        ValueError: unknown level or measure, window level without a corpus, or
-            ``jaccard`` with windows.
+        InvalidParameterError: unknown level or measure, a negative window, window level
+            without a corpus, ``jaccard`` with windows, or a bad filter (a ``ValueError``
+            and a ``TypeError``).
 
     Examples:
         >>> from qualcode import Codings
@@ -150,21 +151,16 @@ def cooccurrence(
         1
     """
     func = "cooccurrence"
-    check_option(func, "level", level, LEVELS)
-    check_option(func, "measure", measure, MEASURES)
+    # hand-written: these depend on two parameters at once
     if level == "window" and corpus is None:
         msg = "cooccurrence(level='window') needs the corpus (turn positions)."
-        raise ValueError(msg)
+        raise InvalidParameterError(msg)
     if level == "window" and measure == "jaccard":
-        msg = "The 'measure' parameter of cooccurrence must be a str among {'count', 'c'} when level='window'. Got 'jaccard' instead."
-        raise ValueError(msg)
-    if int(window) < 0:
-        msg = f"The 'window' parameter of cooccurrence must be an int >= 0. Got {window!r} instead."
-        raise ValueError(msg)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+        msg = "The 'measure' parameter of cooccurrence must be a str among {'c', 'count'} when level='window'. Got 'jaccard' instead."
+        raise InvalidParameterError(msg)
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes, aggregate = sel.codebook, sel.codes, sel.aggregate
     f = prep.frame
     labels = code_order(f["code"].unique().tolist(), codebook, codes)
     k = len(labels)

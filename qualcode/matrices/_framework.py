@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, ListOf, Options, check_param, validated
 from ..corpus._model import UNITS, Corpus
+from ..errors import InvalidParameterError
 from ._common import (
+    CODINGS,
+    CORPUS,
     check_cases,
-    check_corpus,
-    check_option,
     code_order,
     finish_matrix,
     group_stats,
-    prepare,
+    prepare_selection,
     unit_of,
 )
+from ._selection import Selection, shares_selection
 
 __all__ = ["case_profile", "case_timeline", "framework_matrix", "ranked_quotes", "top_quotes"]
 
@@ -155,21 +158,17 @@ def _quote_cells(
     return {k: sel[k].to_numpy(dtype=object)[starts] for k in keys}, texts
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS, "quotes": [Interval(int, 1, None)]})
+@shares_selection
 def framework_matrix(
     codings: Any,
     corpus: Corpus,
     *,
     quotes: int = 3,
     max_chars: int = 200,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
     themes: bool = False,
     sort_by: str | Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Framework Method matrix: cases × codes, each cell the case's most representative quotes.
 
@@ -184,38 +183,29 @@ def framework_matrix(
         corpus: the Corpus.
         quotes: at most this many quotes per cell.
         max_chars: longest quote shown.
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
         themes: put a ``(theme, code)`` MultiIndex on the code axis.
         sort_by: case attribute(s) to sort the rows by (up to four, as in NVivo).
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         DataFrame of strings, ``index.name == "case"``, ``columns.name == "code"``; a cell
         with nothing coded is ``""`` (never NaN).
 
     Raises:
-        ValueError: ``quotes < 1`` or an unknown ``sort_by`` attribute.
+        InvalidParameterError: ``quotes < 1``, an unknown ``sort_by`` attribute, ``codings``
+            or ``corpus`` of the wrong type, or a bad filter (a ``ValueError`` and a
+            ``TypeError``).
     """
     func = "framework_matrix"
-    corpus = check_corpus(func, corpus)
-    if int(quotes) < 1:
-        msg = f"The 'quotes' parameter of {func} must be an int >= 1. Got {quotes!r} instead."
-        raise ValueError(msg)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes = sel.codebook, sel.codes
     cases = corpus.cases
     cases.index = cases.index.astype(str)
     if sort_by is not None:
+        columns = Options(str, [str(c) for c in cases.columns])  # the corpus's case attributes
+        check_param("sort_by", sort_by, [columns, ListOf(columns, non_empty=False)], func)
         keys = [sort_by] if isinstance(sort_by, str) else list(sort_by)
-        for k in keys:
-            check_option(func, "sort_by", k, [str(c) for c in cases.columns])
         cases = cases.sort_values(keys, kind="stable")
     rows = pd.Index(cases.index, name="case")
     f = check_cases(func, prep, rows)
@@ -237,8 +227,8 @@ def framework_matrix(
         "coder": prep.coder,
         "coders": prep.coders,
         "unit": unit_of(codings),
-        "aggregate": aggregate,
-        "filters": {"source": source, "min_score": min_score, "role": role},
+        "aggregate": sel.aggregate,
+        "filters": {"source": sel.source, "min_score": sel.min_score, "role": sel.role},
         "rows": "case_id",
         "columns": "code",
         "prepared": prep,
@@ -247,6 +237,8 @@ def framework_matrix(
                    codebook=codebook, code_axis="columns", name="All")
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS})
+@shares_selection
 def case_profile(
     codings: Any,
     corpus: Corpus,
@@ -254,13 +246,7 @@ def case_profile(
     *,
     quotes: int = 3,
     max_chars: int = 200,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Ideographic profile of one case: its codes ranked, with coverage, position and quotes.
 
@@ -270,13 +256,7 @@ def case_profile(
         case_id: the case (a row of ``corpus.cases``).
         quotes: at most this many quotes per code (as in :func:`framework_matrix`).
         max_chars: longest quote shown.
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         One row per code present in the case (``index.name == "code"``), ranked by
@@ -287,19 +267,18 @@ def case_profile(
         to the cross-case view) and ``quotes``.  ``attrs["case"]`` names the case.
 
     Raises:
-        ValueError: ``case_id`` is not a case of the corpus.
+        InvalidParameterError: ``case_id`` is not a case of the corpus, ``codings`` or
+            ``corpus`` of the wrong type, or a bad filter (a ``ValueError`` and a
+            ``TypeError``).
     """
     func = "case_profile"
-    corpus = check_corpus(func, corpus)
     all_cases = pd.Index(corpus.cases.index.astype(str))
-    if str(case_id) not in all_cases:
+    if str(case_id) not in all_cases:  # hand-written: the options are the corpus's cases, shown up to 20
         shown = ", ".join(repr(c) for c in all_cases[:20])
         msg = f"The 'case_id' parameter of {func} must be a case of the corpus ({shown}...). Got {case_id!r} instead."
-        raise ValueError(msg)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+        raise InvalidParameterError(msg)
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
     assert prep.tidx is not None
     f_all = check_cases(func, prep, all_cases)
     n_cases = f_all.groupby("code")["case_id"].nunique()
@@ -330,7 +309,7 @@ def case_profile(
         "coder": prep.coder,
         "coders": prep.coders,
         "unit": unit_of(codings),
-        "aggregate": aggregate,
+        "aggregate": sel.aggregate,
         "prepared": prep,
     }
     return out
@@ -388,6 +367,15 @@ def map_to_positions(f: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@validated(
+    {
+        "codings": CODINGS,
+        "corpus": CORPUS,
+        "unit": [Options(str, [u for u in UNITS if u != "window"])],
+        "value": [Options(str, ("present", "n_segments"))],
+    }
+)
+@shares_selection
 def case_timeline(
     codings: Any,
     corpus: Corpus,
@@ -396,13 +384,7 @@ def case_timeline(
     unit: str = "turn",
     value: str = "present",
     wide: bool = True,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """The sequence of codes through one document (MAXQDA Document Portrait / time-ordered matrix).
 
@@ -415,13 +397,7 @@ def case_timeline(
         unit: ``turn`` (default), ``paragraph`` or ``sentence``.
         value: ``present`` (0/1, default) or ``n_segments`` (codings touching the position).
         wide: return codes × positions (default) or the long table.
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         Wide: ``index.name == "code"``, columns the positions 0..n-1 (``columns.name ==
@@ -430,19 +406,17 @@ def case_timeline(
         with ``position, speaker, role, start, end, code, n_segments, present``.
 
     Raises:
-        ValueError: unknown ``unit`` or ``value``; KeyError: unknown ``doc_id``.
+        InvalidParameterError: unknown ``unit`` or ``value``, ``codings`` or ``corpus`` of
+            the wrong type, or a bad filter (a ``ValueError`` and a ``TypeError``).
+        KeyError: unknown ``doc_id``.
     """
     func = "case_timeline"
-    corpus = check_corpus(func, corpus)
-    check_option(func, "unit", unit, [u for u in UNITS if u != "window"])
-    check_option(func, "value", value, ("present", "n_segments"))
     if doc_id not in corpus:
         msg = f"case_timeline: no document {doc_id!r} in the corpus."
         raise KeyError(msg)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes = sel.codebook, sel.codes
     f = prep.frame[prep.frame["doc_id"] == doc_id]
     pos = _positions(corpus, doc_id, unit)
     mapped = map_to_positions(f, pos)
@@ -456,7 +430,7 @@ def case_timeline(
         "value": value,
         "coder": prep.coder,
         "coders": prep.coders,
-        "aggregate": aggregate,
+        "aggregate": sel.aggregate,
         "positions": positions_attr,
         "prepared": prep,
     }

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, ListOf, Options, check_param, validated
 from ..corpus._model import Corpus
-from ._common import check_cases, check_corpus, code_order, prepare, unit_of
+from ._common import CODINGS, CORPUS, check_cases, code_order, prepare_selection, unit_of
+from ._selection import Selection, shares_selection
 from ._tables import MISSING_GROUP
 
 __all__ = ["CrossCaseSummary", "cross_case_summary"]
@@ -67,6 +69,8 @@ def _presence(f: pd.DataFrame, cases: pd.Index, labels: pd.Index) -> pd.DataFram
     return pd.DataFrame(arr, index=cases, columns=labels)
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS, "threshold": [Interval(float, 0, 1, closed="right")]})
+@shares_selection
 def cross_case_summary(
     codings: Any,
     corpus: Corpus,
@@ -75,13 +79,7 @@ def cross_case_summary(
     attributes: Sequence[str] | None = None,
     cases: Sequence[str] | None = None,
     threshold: float = 2 / 3,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> CrossCaseSummary:
     """Nomothetic overview of every code across cases.
 
@@ -96,25 +94,18 @@ def cross_case_summary(
             may want only the participant cases).
         threshold: share of cases from which a code counts as common, so that a case
             lacking it is listed as disconfirming (default 2/3).
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         A :class:`CrossCaseSummary`.
 
     Raises:
-        ValueError: an unknown attribute, case or document, or a threshold outside (0, 1].
+        ValueError: an unknown case or document.
+        InvalidParameterError: an unknown attribute, a threshold outside (0, 1], ``codings``
+            or ``corpus`` of the wrong type, or a bad filter (a ``ValueError`` and a
+            ``TypeError``).
     """
     func = "cross_case_summary"
-    corpus = check_corpus(func, corpus)
-    if not 0 < float(threshold) <= 1:
-        msg = f"The 'threshold' parameter of {func} must be a float in (0, 1]. Got {threshold!r} instead."
-        raise ValueError(msg)
     table = corpus.cases
     table.index = table.index.astype(str)
     if cases is not None:
@@ -123,16 +114,12 @@ def cross_case_summary(
             msg = f"{func}: unknown case(s) {unknown[:10]}."
             raise ValueError(msg)
         table = table.loc[[str(c) for c in cases]]
+    if attributes is not None:  # the options are the corpus's case attributes
+        check_param("attributes", attributes, [ListOf(Options(str, map(str, table.columns)), non_empty=False)], func)
     attrs_used = [str(a) for a in table.columns] if attributes is None else list(attributes)
-    for a in attrs_used:
-        if a not in table.columns:
-            shown = "{" + ", ".join(repr(str(c)) for c in table.columns) + "}"
-            msg = f"The 'attributes' parameter of {func} must list columns among {shown}. Got {a!r} instead."
-            raise ValueError(msg)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes, aggregate = sel.codebook, sel.codes, sel.aggregate
     f_all = check_cases(func, prep, pd.Index(corpus.cases.index.astype(str)))
     f = f_all[f_all["case_id"].isin(table.index)]
     labels = code_order(f["code"].unique().tolist(), codebook, codes)

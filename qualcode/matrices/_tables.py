@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._params import ListOf, Options, check_param, validated
 from ..corpus._model import Corpus
 from ._common import (
+    CODINGS,
+    CORPUS,
     Prepared,
     check_cases,
-    check_corpus,
-    check_option,
     code_order,
     finish_matrix,
     group_stats,
-    prepare,
+    prepare_selection,
     unit_of,
 )
 from ._framework import framework_matrix
+from ._selection import Selection, shares_selection
 
 __all__ = ["case_by_code", "code_by_attribute", "long_table"]
 
@@ -53,6 +55,7 @@ ATTR_VALUES = (
     "table_pct",
     "normalized",
 )
+LONG_BY = ("case", "doc_id", "code", "coder")
 MISSING_GROUP = "(missing)"
 
 
@@ -146,21 +149,17 @@ def _values(
     return counts.astype("float64").div(den.where(den > 0).to_numpy(), axis=axis) * scale
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS, "value": [Options(str, CASE_VALUES)]})
+@shares_selection
 def case_by_code(
     codings: Any,
     corpus: Corpus,
     value: str = "n_segments",
     *,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
     margins: bool = False,
     themes: bool = False,
     quotes: int = 3,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Cases × codes matrix (NVivo matrix coding query, MAXQDA Code Matrix Browser).
 
@@ -192,20 +191,13 @@ def case_by_code(
         codings: the Codings table.
         corpus: the Corpus.
         value: the cell value (above).
-        codebook: a Codebook; gives the column order, ``aggregate`` and ``themes``.
-        aggregate: ``"none"`` or ``"children"``: a parent code counts its own codings and
-            its descendants', a segment coded with two children counting once.
-        codes: show only these codes, in this order.
         margins: add an ``"All"`` row and column.  A margin is the value computed over all
             codings of the row or column together (each coding counted once even when it
             counts for a parent and a child); for percentages the margins are sums.
-        themes: columns as a ``(theme, code)`` MultiIndex (theme = root code).
+        themes: columns as a ``(theme, code)`` MultiIndex (theme = root code; needs the
+            codebook).
         quotes: quotes per cell for ``value="quotes"``.
-        coder: ``None`` or ``"all"`` (every coder counted separately), a coder id or list
-            of ids, or ``"consensus"`` (only what every coder coded).
-        source: keep only these sources (``human``, ``rule``...).
-        min_score: keep codings whose score is at least this.
-        role: keep codings by speakers with this role (or roles).
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         DataFrame with ``index.name == "case"`` and ``columns.name == "code"``;
@@ -213,9 +205,9 @@ def case_by_code(
         :func:`cell` needs to list the segments behind a cell.
 
     Raises:
-        ValueError: an unknown ``value`` or ``aggregate``, or ``aggregate="children"``
-            without a codebook.
-        TypeError: ``codings`` or ``corpus`` of the wrong type.
+        InvalidParameterError: a parameter or filter of the wrong type or value (an unknown
+            ``value``, ``codings`` or ``corpus`` of the wrong type, ``aggregate="children"``
+            without a codebook...).  It is a ``ValueError`` and a ``TypeError``.
 
     Examples:
         >>> from qualcode.testing import tiny_corpus
@@ -228,17 +220,11 @@ def case_by_code(
         (1, 0)
     """
     func = "case_by_code"
-    check_option(func, "value", value, CASE_VALUES)
-    corpus = check_corpus(func, corpus)
+    sel = Selection.from_keywords(func, filters)
     if value == "quotes":
-        return framework_matrix(
-            codings, corpus, quotes=quotes, codebook=codebook, aggregate=aggregate, codes=codes,
-            themes=themes, coder=coder, source=source, min_score=min_score, role=role,
-        )
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+        return framework_matrix(codings, corpus, quotes=quotes, themes=themes, selection=sel)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes = sel.codebook, sel.codes
     assert prep.tidx is not None
     rows = pd.Index(corpus.cases.index.astype(str), name="case")
     f = check_cases(func, prep, rows)
@@ -256,9 +242,9 @@ def case_by_code(
         "coder": prep.coder,
         "coders": prep.coders,
         "unit": unit_of(codings),
-        "aggregate": aggregate,
+        "aggregate": sel.aggregate,
         "margins": margins,
-        "filters": {"source": source, "min_score": min_score, "role": role},
+        "filters": {"source": sel.source, "min_score": sel.min_score, "role": sel.role},
         "rows": "case_id",
         "columns": "code",
         "prepared": prep,
@@ -289,10 +275,8 @@ def _groups(
         gchars = t.groupby("role")["chars"].sum()
         gwords = t.groupby("role")["words"].sum()
         return f, gsize, gchars, gwords
-    if attribute not in cases.columns:
-        shown = "{" + ", ".join(repr(c) for c in [*map(str, cases.columns), "role"]) + "}"
-        msg = f"The 'attribute' parameter of {func} must be a str among {shown}. Got {attribute!r} instead."
-        raise ValueError(msg)
+    if attribute not in cases.columns:  # the options are the corpus's case attributes
+        check_param("attribute", attribute, [Options(str, [*map(str, cases.columns), "role"])], func)
     labels = cases[attribute].astype("object").where(cases[attribute].notna(), MISSING_GROUP).astype(str)
     gpos = labels.index.get_indexer(f["case_id"].to_numpy(dtype=object))
     f = f.assign(_group=np.where(gpos >= 0, labels.to_numpy(dtype=object)[gpos], MISSING_GROUP))
@@ -303,21 +287,17 @@ def _groups(
     return f, gsize.reindex(order), gchars.reindex(order), gwords.reindex(order)
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS, "value": [Options(str, ATTR_VALUES)]})
+@shares_selection
 def code_by_attribute(
     codings: Any,
     corpus: Corpus,
     attribute: str,
     value: str = "n_segments",
     *,
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
     margins: bool = False,
     themes: bool = False,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Codes × groups of a case attribute (group comparison; MAXQDA "Compare groups").
 
@@ -333,15 +313,9 @@ def code_by_attribute(
             ``coverage`` (coded characters / characters of the group's cases),
             ``normalized`` (codings per 1,000 words of the group), ``row_pct``,
             ``col_pct``, ``table_pct``.
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
         margins: add ``"All"`` totals.
         themes: put a ``(theme, code)`` MultiIndex on the code axis.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         DataFrame with ``index.name == "code"`` and ``columns.name == attribute``.
@@ -350,16 +324,13 @@ def code_by_attribute(
         only for ratios whose group size or total is 0.
 
     Raises:
-        ValueError: unknown ``attribute`` or ``value``.
-        TypeError: ``codings`` or ``corpus`` of the wrong type.
+        InvalidParameterError: unknown ``attribute`` or ``value``, ``codings`` or ``corpus``
+            of the wrong type, or a bad filter (a ``ValueError`` and a ``TypeError``).
     """
     func = "code_by_attribute"
-    check_option(func, "value", value, ATTR_VALUES)
-    corpus = check_corpus(func, corpus)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
+    codebook, codes = sel.codebook, sel.codes
     f = check_cases(func, prep, pd.Index(corpus.cases.index.astype(str)))
     f, gsize, gchars, gwords = _groups(func, prep, corpus, attribute, f)
     groups = list(gsize.index)
@@ -379,13 +350,13 @@ def code_by_attribute(
         "coder": prep.coder,
         "coders": prep.coders,
         "unit": unit_of(codings),
-        "aggregate": aggregate,
+        "aggregate": sel.aggregate,
         "attribute": attribute,
         "group_sizes": {str(k): int(v) for k, v in gsize.items()},
         "group_chars": {str(k): int(v) for k, v in gchars.items()},
         "group_words": {str(k): int(v) for k, v in gwords.items()},
         "margins": margins,
-        "filters": {"source": source, "min_score": min_score, "role": role},
+        "filters": {"source": sel.source, "min_score": sel.min_score, "role": sel.role},
         "rows": "code",
         "columns": "_group",
         "prepared": prep,
@@ -395,18 +366,14 @@ def code_by_attribute(
                    codebook=codebook, code_axis="index", name=name)
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS, "by": [ListOf(Options(str, LONG_BY))]})
+@shares_selection
 def long_table(
     codings: Any,
     corpus: Corpus,
     *,
     by: Sequence[str] = ("case", "code"),
-    codebook: Any = None,
-    aggregate: str = "none",
-    codes: Sequence[str] | None = None,
-    coder: str | Iterable[str] | None = None,
-    source: str | Iterable[str] | None = None,
-    min_score: float | None = None,
-    role: str | Iterable[str] | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """The long (tidy) table every wide matrix is a pivot of.
 
@@ -415,13 +382,7 @@ def long_table(
         corpus: the Corpus.
         by: grouping columns among ``case``, ``doc_id``, ``code``, ``coder`` (default
             ``("case", "code")``).
-        codebook: the Codebook (column order, themes, aggregation); optional.
-        aggregate: ``"none"`` or ``"children"`` (a parent counts its subtree, each span once per coder).
-        codes: only these codes, in this order.
-        coder: ``None``/``"all"``, a coder id or list of ids, or ``"consensus"`` (see :func:`prepare`).
-        source: keep only codings from these sources.
-        min_score: keep codings whose score is at least this.
-        role: keep codings whose speaker role is among these.
+        **filters: which codings are counted (:class:`Selection`).
 
     Returns:
         One row per group that has at least one coding, with the ``by`` columns and
@@ -430,17 +391,12 @@ def long_table(
         ``doc_id`` is in ``by``); it is NaN when ``case`` is not in ``by``.
 
     Raises:
-        ValueError: an unknown column in ``by``.
+        InvalidParameterError: an unknown column in ``by``, ``codings`` or ``corpus`` of the
+            wrong type, or a bad filter (a ``ValueError`` and a ``TypeError``).
     """
     func = "long_table"
-    corpus = check_corpus(func, corpus)
-    allowed = ("case", "doc_id", "code", "coder")
-    for b in by:
-        check_option(func, "by", b, allowed)
-    prep = prepare(
-        func, codings, corpus, coder=coder, source=source, min_score=min_score, role=role,
-        codebook=codebook, aggregate=aggregate, codes=codes,
-    )
+    sel = Selection.from_keywords(func, filters)
+    prep = prepare_selection(func, codings, corpus, sel)
     assert prep.tidx is not None
     f = check_cases(func, prep, pd.Index(corpus.cases.index.astype(str))).rename(columns={"case_id": "case"})
     keys = list(by)
@@ -457,5 +413,5 @@ def long_table(
         out["coverage"] = np.nan
     out = out[keys + ["n_segments", "present", "n_docs", "n_chars", "n_words", "coverage"]]
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
-    out.attrs = {"kind": "long_table", "coder": prep.coder, "coders": prep.coders, "aggregate": aggregate, "unit": unit_of(codings)}
+    out.attrs = {"kind": "long_table", "coder": prep.coder, "coders": prep.coders, "aggregate": sel.aggregate, "unit": unit_of(codings)}
     return out

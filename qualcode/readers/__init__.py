@@ -1,22 +1,24 @@
 """Readers: transcripts, notes, caption files and response tables into a Corpus.
 
-Formats: ``.txt``/``.md`` (speaker labels, timestamps, YAML front matter, bullet notes),
-``.docx`` (bold labels, typed labels, speaker | text tables), ``.vtt``/``.srt`` (cues
-merged into speaker turns), ``.csv``/``.xlsx`` (one document per row), plus a
-``cases.csv``/``cases.xlsx`` sidecar of case attributes and optional pseudonymisation.
+One module per format, found by file suffix in a registry (``_registry.py``:
+:func:`register_reader`, :func:`supported_formats`), plus a ``cases.csv``/``cases.xlsx``
+sidecar of case attributes and optional pseudonymisation.  The formats (listed from the
+registry):
 """
 
 from __future__ import annotations
 
 from ._base import guess_language
-from ._corpus import SUPPORTED, read_corpus, read_document, read_documents
+from ._corpus import read_corpus, read_document, read_documents
 from ._pseudonyms import Pseudonymiser, load_pseudonyms, make_pseudonyms
+from ._registry import SUPPORTED, Reader, formats_help, register_reader, supported_formats
 from ._sidecar import Sidecar, read_sidecar
 from ._text import document_from_text
 
 __all__ = [
     "SUPPORTED",
     "Pseudonymiser",
+    "Reader",
     "Sidecar",
     "document_from_text",
     "guess_language",
@@ -26,4 +28,8 @@ __all__ = [
     "read_document",
     "read_documents",
     "read_sidecar",
+    "register_reader",
+    "supported_formats",
 ]
+
+__doc__ = (__doc__ or "") + "\n" + formats_help("    ") + "\n"

@@ -17,23 +17,13 @@ from ..errors import IngestError, IngestWarning
 from ._base import Parsed, finalise
 from ._decode import decode_bytes, read_bytes
 from ._pseudonyms import Pseudonymiser, load_pseudonyms
+from ._registry import SUPPORTED, reader_for
 from ._sidecar import Sidecar, SidecarRow, read_sidecar
 
-__all__ = ["SUPPORTED", "read_corpus", "read_document", "read_documents"]
+__all__ = ["read_corpus", "read_document", "read_documents"]
 
 logger = logging.getLogger("qualcode")
 
-#: file suffix -> reader name
-SUPPORTED: dict[str, str] = {
-    ".txt": "txt",
-    ".md": "md",
-    ".markdown": "md",
-    ".docx": "docx",
-    ".vtt": "vtt",
-    ".srt": "srt",
-    ".csv": "csv",
-    ".xlsx": "xlsx",
-}
 SIDECAR_NAMES = ("cases.csv", "cases.xlsx")
 _WARN_SUFFIXES = {".doc", ".pdf", ".rtf", ".odt", ".xls", ".pages", ".json"}
 PathLike = str | os.PathLike[str]
@@ -67,42 +57,23 @@ class _Options:
 
 
 def _parse_file(path: Path, opts: _Options) -> list[Parsed] | None:
-    """Parse one file; None for a csv/xlsx without a text column."""
-    suffix = path.suffix.lower()
-    fmt = SUPPORTED.get(suffix)
-    if fmt is None:
+    """Parse one file with the reader registered for its suffix; None for a csv/xlsx without a text column."""
+    reader = reader_for(path)
+    if reader is None:
         known = ", ".join(sorted(SUPPORTED))
-        msg = f"unknown file type {suffix or '(no extension)'!r}; qualcode reads {known}"
+        msg = f"unknown file type {path.suffix.lower() or '(no extension)'!r}; qualcode reads {known}"
         raise IngestError(msg, path=path)
     logger.info("reading %s", path)
-    parsed: list[Parsed] | None
-    if fmt in ("txt", "md"):
-        from ._text import parse_text
-
-        dec = decode_bytes(read_bytes(path), path=path, fmt=fmt, encoding=opts.encoding)
-        text = opts.transform(dec.text) if opts.transform else dec.text
-        parsed = [parse_text(text, doc_id=path.stem, source=dec.source, kind=opts.kind)]
-    elif fmt == "docx":
-        from ._docx import parse_docx
-
-        parsed = [parse_docx(path, doc_id=path.stem, transform=opts.transform, kind=opts.kind)]
-    elif fmt in ("vtt", "srt"):
-        from ._subtitles import parse_subtitles
-
-        dec = decode_bytes(read_bytes(path), path=path, fmt=fmt, encoding=opts.encoding)
-        parsed = [parse_subtitles(dec, doc_id=path.stem, fmt=fmt, transform=opts.transform)]
-    else:
-        from ._tables import parse_table
-
-        parsed = parse_table(
-            path,
-            text_column=opts.text_column,
-            id_column=opts.id_column,
-            case_column=opts.case_column,
-            attribute_columns=opts.attribute_columns,
-            encoding=opts.encoding,
-            transform=opts.transform,
-        )
+    parsed = reader.read(
+        path,
+        encoding=opts.encoding,
+        transform=opts.transform,
+        kind=opts.kind,
+        text_column=opts.text_column,
+        id_column=opts.id_column,
+        case_column=opts.case_column,
+        attribute_columns=opts.attribute_columns,
+    )
     if parsed is not None and opts.transform is not None:
         for p in parsed:
             p.attributes["pseudonymised"] = True
@@ -291,7 +262,8 @@ def read_corpus(
 ) -> Corpus:
     r"""Read transcripts, notes, caption files and response tables into a :class:`Corpus`.
 
-    In a folder, ``.txt .md .docx .vtt .srt .csv .xlsx`` files are read in sorted order
+    In a folder, every file of a supported format (:func:`supported_formats`: ``.txt .md
+    .docx .vtt .srt .csv .xlsx`` and any registered reader) is read in sorted order
     (sub-folders too unless ``recursive=False``).  Skipped: hidden files, files and
     folders whose name starts with ``_``, ``README*``, ``LICENSE*``, the sidecar
     (``cases.csv``/``cases.xlsx``) and whatever the folder's ``.qualcodeignore`` lists

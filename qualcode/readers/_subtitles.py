@@ -13,17 +13,45 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from ..errors import IngestError
 from ._base import Parsed
-from ._decode import Decoded
+from ._decode import Decoded, decode_bytes, read_bytes
 from ._labels import RawTurn, _valid_name, parse_time
 
-__all__ = ["parse_subtitles"]
+__all__ = ["parse_subtitle_file", "parse_subtitles"]
 
 _TAG = re.compile(r"<[^>\n]*>")
 _CUE_LABEL = re.compile(r"^([^\W_][\w.'\u2019 -]{0,40}?)[ \t]*:[ \t]+")
 _VOICE = re.compile(r"<v(?:\.[^ >]*)?[ \t]+([^>]+)>")
+
+
+def parse_subtitle_file(
+    path: Path,
+    *,
+    doc_id: str,
+    fmt: str,
+    encoding: str | None = None,
+    transform: Callable[[str], str] | None = None,
+) -> Parsed:
+    """Read a WebVTT or SubRip file: decode, then :func:`parse_subtitles`.
+
+    Args:
+        path: the file.
+        doc_id: the doc id (the file stem).
+        fmt: ``vtt`` or ``srt`` (the reader name).
+        encoding: force a text encoding (a byte-order mark still wins).
+        transform: applied to speaker names and cue text (pseudonymisation).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        IngestError: an empty, binary or undecodable file, or not valid WebVTT / SubRip.
+    """
+    dec = decode_bytes(read_bytes(path), path=path, fmt=fmt, encoding=encoding)
+    return parse_subtitles(dec, doc_id=doc_id, fmt=fmt, transform=transform)
 
 
 def parse_subtitles(

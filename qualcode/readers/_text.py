@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -11,9 +13,10 @@ import yaml
 from ..corpus._model import Document, SourceInfo
 from ..errors import IngestError
 from ._base import RESERVED, Parsed
+from ._decode import decode_bytes, read_bytes
 from ._labels import parse_lines
 
-__all__ = ["document_from_text", "parse_text", "split_front_matter"]
+__all__ = ["document_from_text", "parse_text", "parse_text_file", "split_front_matter"]
 
 _FM_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
@@ -84,6 +87,36 @@ def parse_text(
     """
     meta, body = split_front_matter(text, source.path)
     return parsed_with_front_matter(text, body, meta, doc_id=doc_id, source=source, kind=kind)
+
+
+def parse_text_file(
+    path: Path,
+    *,
+    doc_id: str,
+    fmt: str,
+    encoding: str | None = None,
+    transform: Callable[[str], str] | None = None,
+    kind: str | None = None,
+) -> Parsed:
+    """Read a plain-text or Markdown file: decode, pseudonymise, then :func:`parse_text`.
+
+    Args:
+        path: the file.
+        doc_id: the default doc id (the file stem).
+        fmt: the reader name recorded as the source format (``txt`` or ``md``).
+        encoding: force a text encoding (a byte-order mark still wins).
+        transform: applied to the whole text before parsing (pseudonymisation).
+        kind: a kind known in advance (see :func:`parse_text`).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        IngestError: an empty, binary or undecodable file, or invalid front matter.
+    """
+    dec = decode_bytes(read_bytes(path), path=path, fmt=fmt, encoding=encoding)
+    text = transform(dec.text) if transform else dec.text
+    return parse_text(text, doc_id=doc_id, source=dec.source, kind=kind)
 
 
 def parsed_with_front_matter(

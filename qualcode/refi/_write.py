@@ -27,6 +27,7 @@ import yaml
 from lxml import etree
 
 from .._io import atomic_path
+from .._params import InstanceOf, validated
 from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ..errors import CodingsError, ExportError
@@ -77,7 +78,7 @@ def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = Non
 
 # -- codebook -----------------------------------------------------------------------------
 def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
-    """Append ``<CodeBook>`` (built by ``qualcode._qdc``) to ``parent``; return code id -> GUID."""
+    """Append ``<CodeBook>`` (built by ``qualcode.refi._qdc``) to ``parent``; return code id -> GUID."""
     from ._qdc import code_guid, codes_to_xml
 
     if not len(codebook):
@@ -88,7 +89,7 @@ def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
 
 
 def _metadata_set(parent: etree._Element, codebook: Any) -> None:
-    """Append the ``<Set>`` that carries the codebook metadata (``qualcode._qdc``).
+    """Append the ``<Set>`` that carries the codebook metadata (``qualcode.refi._qdc``).
 
     A project ``MemberCode`` is a ``CodeRef`` (``targetGUID``), not the codebook schema's
     ``guid`` attribute, so the members are adapted.
@@ -339,6 +340,7 @@ def project_xml(
     return root, files
 
 
+@validated({"corpus": [InstanceOf(Corpus)]})
 def write_qdpx(
     path: str | Path,
     corpus: Corpus,
@@ -390,9 +392,6 @@ def write_qdpx(
         >>> read_qdpx(out).corpus["int_a"].text == tiny_corpus()["int_a"].text
         True
     """
-    if not isinstance(corpus, Corpus):
-        msg = f"The 'corpus' parameter of write_qdpx must be a Corpus. Got {type(corpus).__name__} instead."
-        raise TypeError(msg)
     dest = Path(path)
     if not overwrite and dest.exists():
         msg = f"{dest} already exists; refusing to overwrite it (pass overwrite=True / --force)."

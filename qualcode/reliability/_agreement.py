@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import InstanceOf, Options, validate_params, validated
 from ..codings._codings import Codings
-from ..matrices._common import check_codings, check_corpus, check_option, text_index, union_spans
+from ..matrices._common import CODINGS, CORPUS, as_codings, text_index, union_spans
 from ._measures import cohen_kappa, krippendorff_alpha, percent_agreement
 
 __all__ = ["agreement", "agreement_report", "bootstrap_ci", "disagreements", "unit_codes"]
@@ -23,14 +24,19 @@ __all__ = ["agreement", "agreement_report", "bootstrap_ci", "disagreements", "un
 UNIT_CHOICES = ("turn", "paragraph", "sentence")
 REPORT_UNITS = (*UNIT_CHOICES, "character")
 COLUMNS = ["code", "document", "n_units", "pa", "kappa", "alpha", "both", "neither", "only_a", "only_b"]
+#: ``unit``: predefined segments, or a units table (``doc_id, start, end``)
+UNITS_TABLE = InstanceOf(pd.DataFrame, name="a DataFrame of units (doc_id, start, end)")
+UNIT = [Options(str, UNIT_CHOICES), UNITS_TABLE]
+REPORT_UNIT = [Options(str, REPORT_UNITS), UNITS_TABLE]
+#: two codings tables compared on a corpus
+COMPARED = {"a": CODINGS, "b": CODINGS, "corpus": CORPUS}
 PCT_COLUMNS = ["agreement_pct", "a_and_b_pct", "not_a_and_not_b_pct", "disagreement_pct", "a_and_not_b_pct", "b_and_not_a_pct"]
 
 
-def _units(corpus: Any, unit: str | pd.DataFrame, func: str) -> pd.DataFrame:
+def _units(corpus: Any, unit: str | pd.DataFrame) -> pd.DataFrame:
     if isinstance(unit, pd.DataFrame):
         u = unit.copy()
     else:
-        check_option(func, "unit", unit, UNIT_CHOICES)
         u = corpus.segments(unit, attributes=False)
     tidx = text_index(corpus)
     u = u.reset_index(drop=True)
@@ -39,9 +45,10 @@ def _units(corpus: Any, unit: str | pd.DataFrame, func: str) -> pd.DataFrame:
     return u.sort_values("gstart", kind="stable").reset_index(drop=True)
 
 
+@validated({"codings": CODINGS, "corpus": CORPUS})
 def unit_codes(codings: Any, corpus: Any, units: pd.DataFrame, codes: Sequence[str]) -> np.ndarray:
     """Boolean units × codes array: which codes each unit gets from ``codings`` (rule above)."""
-    f = check_codings("unit_codes", codings).to_frame()
+    f = as_codings(codings).to_frame()
     tidx = text_index(corpus)
     f = f[f["code"].isin(list(codes)) & f["doc_id"].isin(tidx.base.keys())]
     out = np.zeros((len(units), len(codes)), dtype=bool)
@@ -66,11 +73,10 @@ def unit_codes(codings: Any, corpus: Any, units: pd.DataFrame, codes: Sequence[s
     return out
 
 
-def _prepare(a: Any, b: Any, corpus: Any, unit: Any, codes: Sequence[str] | None, func: str):
-    corpus = check_corpus(func, corpus)
-    ca, cb = check_codings(func, a), check_codings(func, b)
+def _prepare(a: Any, b: Any, corpus: Any, unit: Any, codes: Sequence[str] | None):
+    ca, cb = as_codings(a), as_codings(b)
     labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))
-    units = _units(corpus, unit, func)
+    units = _units(corpus, unit)
     return units, labels, unit_codes(ca, corpus, units, labels), unit_codes(cb, corpus, units, labels), ca, cb
 
 
@@ -162,6 +168,7 @@ def _name(c: Codings, default: str) -> str:
     return cs[0] if len(cs) == 1 else default
 
 
+@validated({**COMPARED, "unit": REPORT_UNIT})
 def agreement_report(
     a: Any, b: Any, corpus: Any, *, unit: str | pd.DataFrame = "sentence", codes: Sequence[str] | None = None,
     by_document: bool = True, percentages: bool | None = None,
@@ -194,12 +201,11 @@ def agreement_report(
         document, or used on every unit by both).
 
     Raises:
-        ValueError: an unknown ``unit``.
+        InvalidParameterError: an unknown ``unit``, or ``a``, ``b`` or ``corpus`` of the
+            wrong type (a ``ValueError`` and a ``TypeError``).
     """
-    func = "agreement_report"
     if isinstance(unit, str) and unit == "character":
-        corpus = check_corpus(func, corpus)
-        ca, cb = check_codings(func, a), check_codings(func, b)
+        ca, cb = as_codings(a), as_codings(b)
         labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))
         docs, both, neither, only_a, only_b = _char_tables(ca, cb, corpus, labels)
         rows = []
@@ -215,9 +221,7 @@ def agreement_report(
         method = ("binary decision per (character, code): a character is coded when one of the coder's codings "
                   "covers it; n_units = characters of the source")
     else:
-        if isinstance(unit, str):
-            check_option(func, "unit", unit, REPORT_UNITS)
-        units, labels, xa, xb, ca, cb = _prepare(a, b, corpus, unit, codes, func)
+        units, labels, xa, xb, ca, cb = _prepare(a, b, corpus, unit, codes)
         rows = []
         docs = units["doc_id"].to_numpy()
         for k, code in enumerate(labels):
@@ -239,6 +243,7 @@ def agreement_report(
     return out
 
 
+@validated({"reference": CODINGS, "other": CODINGS, "corpus": CORPUS, "unit": REPORT_UNIT})
 def agreement(
     reference: Any, other: Any, corpus: Any, *, unit: str | pd.DataFrame = "sentence", codes: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -256,11 +261,13 @@ def agreement(
         over every (unit, code) decision), columns ``support`` (reference units),
         ``predicted`` (other's units), ``tp, precision, recall, f1, kappa, alpha, pa``.
         precision/recall/F1 are NaN when their denominator is 0.
+
+    Raises:
+        InvalidParameterError: an unknown ``unit``, or ``reference``, ``other`` or
+            ``corpus`` of the wrong type (a ``ValueError`` and a ``TypeError``).
     """
-    func = "agreement"
     if isinstance(unit, str) and unit == "character":
-        corpus = check_corpus(func, corpus)
-        ca, cb = check_codings(func, reference), check_codings(func, other)
+        ca, cb = as_codings(reference), as_codings(other)
         labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))
         _, both, neither, only_a, only_b = _char_tables(ca, cb, corpus, labels)
         tables = [(code, both[k].sum(), neither[k].sum(), only_a[k].sum(), only_b[k].sum())
@@ -268,9 +275,7 @@ def agreement(
         tables.append(("(pooled)", both.sum(), neither.sum(), only_a.sum(), only_b.sum()))
         n_units = int(sum(text_index(corpus).doc_len.values()))
     else:
-        if isinstance(unit, str):
-            check_option(func, "unit", unit, REPORT_UNITS)
-        units, labels, xa, xb, ca, cb = _prepare(reference, other, corpus, unit, codes, func)
+        units, labels, xa, xb, ca, cb = _prepare(reference, other, corpus, unit, codes)
         tables = []
         for k, code in [*enumerate(labels), (None, "(pooled)")]:
             x = xa[:, k] if k is not None else xa.ravel()
@@ -294,6 +299,7 @@ def agreement(
     return out
 
 
+@validated({**COMPARED, "unit": UNIT})
 def disagreements(a: Any, b: Any, corpus: Any, *, unit: str | pd.DataFrame = "sentence", codes: Sequence[str] | None = None) -> pd.DataFrame:
     """Units the two codings treat differently, for adjudication.
 
@@ -301,9 +307,12 @@ def disagreements(a: Any, b: Any, corpus: Any, *, unit: str | pd.DataFrame = "se
         One row per unit where the code sets differ: ``segment_id, doc_id, case_id,
         speaker, start, end, text, codes_a, codes_b, only_a, only_b`` (codes ``"; "``
         separated), in text order.
+
+    Raises:
+        InvalidParameterError: an unknown ``unit``, or ``a``, ``b`` or ``corpus`` of the
+            wrong type (a ``ValueError`` and a ``TypeError``).
     """
-    func = "disagreements"
-    units, labels, xa, xb, _, _ = _prepare(a, b, corpus, unit, codes, func)
+    units, labels, xa, xb, _, _ = _prepare(a, b, corpus, unit, codes)
     diff = np.flatnonzero((xa != xb).any(axis=1))
     lab = np.asarray(labels, dtype=object)
 
@@ -344,6 +353,7 @@ def _stat_from_tables(both: np.ndarray, neither: np.ndarray, oa: np.ndarray, ob:
         return 1 - (nv - 1) * (oa + ob) / (n0 * n1)
 
 
+@validated({"unit": UNIT, "statistic": [Options(str, ("kappa", "alpha", "pa"))]})
 def bootstrap_ci(
     a: Any, b: Any, corpus: Any = None, *, unit: str | pd.DataFrame = "sentence", statistic: str = "kappa",
     code: str | None = None, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
@@ -368,9 +378,11 @@ def bootstrap_ci(
     Returns:
         ``{"statistic", "estimate", "low", "high", "level", "n_boot"}``; replicates where the
         statistic is undefined are skipped.
+
+    Raises:
+        InvalidParameterError: an unknown ``unit`` or ``statistic``, or (with a corpus)
+            ``a``, ``b`` or ``corpus`` of the wrong type (a ``ValueError`` and a ``TypeError``).
     """
-    func = "bootstrap_ci"
-    check_option(func, "statistic", statistic, ("kappa", "alpha", "pa"))
     rng = np.random.default_rng(seed)
     if corpus is None:
         x, y = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
@@ -379,8 +391,9 @@ def bootstrap_ci(
         idx = rng.integers(0, len(x), size=(int(n_boot), len(x)))
         reps = np.array([fn(x[i], y[i]) for i in idx])
     else:
+        validate_params(COMPARED, {"a": a, "b": b, "corpus": corpus}, "bootstrap_ci")  # Codings input only
         codes = [code] if code is not None else None
-        _, _, xa, xb, _, _ = _prepare(a, b, corpus, unit, codes, func)
+        _, _, xa, xb, _, _ = _prepare(a, b, corpus, unit, codes)
         both_u = (xa & xb).sum(axis=1)
         neither_u = (~xa & ~xb).sum(axis=1)
         oa_u = (xa & ~xb).sum(axis=1)

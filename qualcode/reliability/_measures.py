@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._params import Options, check_param
+
 __all__ = ["cohen_kappa", "holsti", "krippendorff_alpha", "percent_agreement"]
 
 
@@ -107,6 +109,9 @@ def _alpha_nominal(values: np.ndarray) -> float:
     return float(1.0 - (n - 1) * disagree_o / disagree_e)
 
 
+_LEVEL = [Options(str, ("nominal", "ordinal", "interval", "ratio"))]
+
+
 def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
     """Krippendorff's alpha for any number of coders, with missing values.
 
@@ -129,10 +134,7 @@ def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
         >>> round(krippendorff_alpha([[1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]]), 3)
         0.095
     """
-    levels = ("nominal", "ordinal", "interval", "ratio")
-    if level not in levels:
-        msg = f"The 'level' parameter of krippendorff_alpha must be a str among {set(levels)}. Got {level!r} instead."
-        raise ValueError(msg)
+    check_param("level", level, _LEVEL, "krippendorff_alpha")  # in the body: called per table cell
     arr = np.asarray(data.to_numpy() if hasattr(data, "to_numpy") else data, dtype=object)
     if arr.ndim != 2:
         msg = f"krippendorff_alpha: data must be a coders x units 2-D array. Got shape {arr.shape}."
