@@ -33,9 +33,10 @@ SUPPORTED: dict[str, str] = {
     ".srt": "srt",
     ".csv": "csv",
     ".xlsx": "xlsx",
+    ".pdf": "pdf",
 }
 SIDECAR_NAMES = ("cases.csv", "cases.xlsx")
-_WARN_SUFFIXES = {".doc", ".pdf", ".rtf", ".odt", ".xls", ".pages", ".json"}
+_WARN_SUFFIXES = {".doc", ".rtf", ".odt", ".xls", ".pages", ".json"}
 PathLike = str | os.PathLike[str]
 #: the error for a directly named .csv/.xlsx without a text column
 _NO_TEXT_COLUMN = "a table needs a text column (text, response, answer, jawaban, content, transcript) or text_column="
@@ -86,6 +87,10 @@ def _parse_file(path: Path, opts: _Options) -> list[Parsed] | None:
         from ._docx import parse_docx
 
         parsed = [parse_docx(path, doc_id=path.stem, transform=opts.transform, kind=opts.kind)]
+    elif fmt == "pdf":
+        from ._pdf import parse_pdf
+
+        parsed = [parse_pdf(path, doc_id=path.stem, transform=opts.transform, kind=opts.kind)]
     elif fmt in ("vtt", "srt"):
         from ._subtitles import parse_subtitles
 
@@ -291,7 +296,7 @@ def read_corpus(
 ) -> Corpus:
     r"""Read transcripts, notes, caption files and response tables into a :class:`Corpus`.
 
-    In a folder, ``.txt .md .docx .vtt .srt .csv .xlsx`` files are read in sorted order
+    In a folder, ``.txt .md .docx .pdf .vtt .srt .csv .xlsx`` files are read in sorted order
     (sub-folders too unless ``recursive=False``).  Skipped: hidden files, files and
     folders whose name starts with ``_``, ``README*``, ``LICENSE*``, the sidecar
     (``cases.csv``/``cases.xlsx``) and whatever the folder's ``.qualcodeignore`` lists
