@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._model import SourceInfo
 from ..errors import IngestError, IngestWarning
 from ._base import Parsed
@@ -206,10 +208,10 @@ def _xycut(lines: list[_Line], med_h: float, out: list[list[list[_Line]]], depth
     if depth > 60 or len(lines) <= 1:
         out.append(_rows(lines))
         return
-    cols = _column_split(lines)
-    if cols is not None:
-        for c in cols:
-            _xycut(c, med_h, out, depth + 1)
+    parts = _column_split(lines)
+    if parts is not None:
+        for part in parts:
+            _xycut(part, med_h, out, depth + 1)
         return
     bands = _band_split(lines, med_h)
     if bands is not None:
@@ -220,34 +222,83 @@ def _xycut(lines: list[_Line], med_h: float, out: list[list[list[_Line]]], depth
 
 
 def _column_split(lines: list[_Line]) -> list[list[_Line]] | None:
-    """Split at the widest vertical gutter when both sides are wide columns of text."""
+    """Regions in reading order when the lines form two columns.
+
+    The gutter is looked for among the lines narrower than 60% of the region (so that a
+    full-width title, footer or paragraph does not hide it); both columns must be at least
+    30% of the region wide and hold 3 lines or more (the columns of a table do not qualify).
+    Lines crossing the gutter (full-width) cut the region into segments; each segment gives
+    its left column, then its right column.
+    """
     left = min(ln.x0 for ln in lines)
     right = max(ln.x1 for ln in lines)
     span = right - left
     if span <= 0:
         return None
-    ivs = sorted((ln.x0, ln.x1) for ln in lines)
+    cand = [ln for ln in lines if ln.x1 - ln.x0 < 0.6 * span]
+    if len(cand) < 6:
+        return None
+    # coverage of every x position (1 pt grid) by the narrow lines; the gutter is the widest
+    # run in the middle 80% crossed by at most a tenth of them (a stray footer may cross)
+    grid = int(span) + 2
+    cover = np.zeros(grid + 1, dtype=np.int32)
+    for ln in cand:
+        a = int(np.ceil(ln.x0 - left))
+        b = int(np.floor(ln.x1 - left))
+        if b > a:
+            cover[a] += 1
+            cover[b] -= 1
+    cover = np.cumsum(cover)[:grid]
+    allowed = max(1, len(cand) // 10)
+    lo, hi = int(0.1 * span), int(0.9 * span)
+    free = cover[lo:hi] <= allowed
     best: tuple[float, float] | None = None
-    reach = ivs[0][1]
-    for a, b in ivs[1:]:
-        if a > reach:
-            gap = a - reach
-            if best is None or gap > best[1] - best[0]:
-                best = (reach, a)
-        reach = max(reach, b)
-    if best is None:
+    i = 0
+    while i < len(free):
+        if free[i]:
+            j = i
+            while j < len(free) and free[j]:
+                j += 1
+            if best is None or j - i > best[1] - best[0]:
+                best = (left + lo + i, left + lo + j)
+            i = j
+        else:
+            i += 1
+    if best is None or best[1] - best[0] < max(0.02 * span, 4.0):
         return None
     cut = (best[0] + best[1]) / 2
-    lside = [ln for ln in lines if ln.x1 <= cut]
-    rside = [ln for ln in lines if ln.x0 >= cut]
-    lw = max(ln.x1 for ln in lside) - left
-    rw = right - min(ln.x0 for ln in rside)
-    gutter = best[1] - best[0]
-    if lw < 0.3 * span or rw < 0.3 * span or len(lside) < 3 or len(rside) < 3:
+    lside = [ln for ln in cand if ln.x1 <= cut]
+    rside = [ln for ln in cand if ln.x0 >= cut]
+    if len(lside) < 3 or len(rside) < 3:
         return None
-    if gutter < 0.02 * span:
+    if max(ln.x1 for ln in lside) - left < 0.3 * span or right - min(ln.x0 for ln in rside) < 0.3 * span:
         return None
-    return [lside, rside]
+    parts: list[list[_Line]] = []
+    seg_l: list[_Line] = []
+    seg_r: list[_Line] = []
+    wide: list[_Line] = []
+
+    def flush_columns() -> None:
+        parts.extend(x for x in (seg_l[:], seg_r[:]) if x)
+        seg_l.clear()
+        seg_r.clear()
+
+    for ln in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
+        if ln.x1 <= cut or ln.x0 >= cut:
+            if wide:
+                parts.append(wide[:])
+                wide.clear()
+            (seg_l if ln.x1 <= cut else seg_r).append(ln)
+        else:
+            if seg_l or seg_r:
+                flush_columns()
+            wide.append(ln)
+    flush_columns()
+    if wide:
+        parts.append(wide)
+    if len(parts) == 1:
+        return None
+    return parts
 
 
 def _band_split(lines: list[_Line], med_h: float) -> list[list[_Line]] | None:
