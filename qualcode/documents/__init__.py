@@ -34,6 +34,7 @@ __all__ = [
     "ItemsError",
     "compare_items",
     "extract_items",
+    "name_language",
     "normalise_name",
     "parse_budget",
     "stem_key",

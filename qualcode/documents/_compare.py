@@ -9,10 +9,12 @@ are made one-to-one, best score first:
    ``Peningkatan Kapasitas`` meets ``Meningkatkan Kapasitas``;
 4. ``code``: the same code, names different (the score is their fuzzy similarity): the
    same nomenclature slot, worded for another level of government;
-5. ``fuzzy``: rapidfuzz ``token_sort_ratio`` of the normalised names >= ``fuzzy_threshold``;
+5. ``fuzzy``: rapidfuzz ``token_sort_ratio`` of the normalised names (or of their stems,
+   whichever is higher) >= ``fuzzy_threshold``;
 6. ``embedding`` (only with ``embed=True``): cosine similarity of the names' embeddings
    (the default model is multilingual, so an English name can meet its Indonesian
-   original) >= ``embed_threshold``, mutual best matches only.
+   original) >= ``embed_threshold``, mutual best matches only, and by default only between
+   names of different languages (:func:`name_language`).
 
 The overlap table counts ``same name`` (stages 1-2) and ``similar`` (stages 3-6).
 """
@@ -36,7 +38,7 @@ from ._items import ITEM_COLUMNS, ItemsError, extract_items
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["METHODS", "ItemComparison", "compare_items", "normalise_name"]
+__all__ = ["METHODS", "ItemComparison", "compare_items", "name_language", "normalise_name", "stem_key"]
 
 #: match methods, in the order the stages run
 METHODS = ("code+name", "name", "stem", "code", "fuzzy", "embedding")
@@ -62,7 +64,9 @@ ABBREVIATIONS: dict[str, str] = {
 }
 #: words dropped from the start of a name: ``Program Penyelenggaraan Jalan`` = ``Penyelenggaraan Jalan``
 _LEADING = ("program", "kegiatan", "sub kegiatan", "subkegiatan", "programme")
+_TRAILING = ("program", "programme", "programs", "programmes")
 _WORD = re.compile(r"[a-z0-9&/]+")
+_ACRONYM = re.compile(r"\(\s*[a-z0-9/ ]{1,12}\s*\)")
 
 
 def _ascii(text: str) -> str:
@@ -90,6 +94,7 @@ def normalise_name(name: str) -> str:
         True
     """
     text = _ascii(str(name)).lower().replace("\u2019", "'")
+    text = _ACRONYM.sub(" ", text)  # "(SDA)", "(UMKM)": an acronym repeating the name
     words = []
     for w in _WORD.findall(text.replace(".", " . ").replace("-", " ")):
         if w in ("/", "&"):
@@ -101,6 +106,12 @@ def normalise_name(name: str) -> str:
             continue
         words.append(ABBREVIATIONS.get(w, w))
     out = " ".join(x for x in words if x not in ("/",))
+    first = out.split(" ", 1)
+    if len(first) == 2 and first[0] not in _LEADING and len(first[0]) >= 5:
+        from rapidfuzz.distance import OSA
+
+        if OSA.distance(first[0], "program") <= 1:  # a typo: "pogram", "progarm"
+            out = "program " + first[1]
     changed = True
     while changed:
         changed = False
@@ -108,6 +119,9 @@ def normalise_name(name: str) -> str:
             if out.startswith(lead + " ") and len(out) > len(lead) + 1:
                 out = out[len(lead) + 1 :]
                 changed = True
+    for trail in _TRAILING:
+        if out.endswith(" " + trail):
+            out = out[: -len(trail) - 1]
     return out.strip()
 
 
@@ -123,6 +137,29 @@ def _stem_word(word: str) -> str:
     if len(word) <= 3 or not word.isalpha():
         return word
     return _stemmer().stem(word)
+
+
+def name_language(name: str) -> str:
+    """``"id"`` when at least half of the words of ``name`` are Indonesian, else ``"en"``.
+
+    A word counts as Indonesian when its PySastrawi stem is in Sastrawi's dictionary of
+    Indonesian root words (so ``pengelolaan`` -> ``kelola`` is, ``management`` is not).
+
+    Args:
+        name: an item name (normalised or not).
+
+    Returns:
+        ``"id"`` or ``"en"``.
+    """
+    words = [w for w in normalise_name(name).split() if w.isalpha()]
+    if not words:
+        return "id"
+    return "id" if sum(_is_indonesian(w) for w in words) >= 0.5 * len(words) else "en"
+
+
+@lru_cache(maxsize=20000)
+def _is_indonesian(word: str) -> bool:
+    return bool(_stemmer().delegatedStemmer.dictionary.contains(_stem_word(word)))
 
 
 def stem_key(name: str) -> str:
@@ -292,8 +329,9 @@ def compare_items(
     labels: tuple[str, str] = ("A", "B"),
     fuzzy_threshold: float = 85.0,
     embed: bool = False,
-    embed_threshold: float = 0.88,
+    embed_threshold: float = 0.86,
     embedder: Any = None,
+    embed_same_language: bool = False,
     use_codes: bool = True,
 ) -> ItemComparison:
     """Match the items of two planning documents (or two sets of documents).
@@ -309,6 +347,10 @@ def compare_items(
         embed_threshold: minimum cosine similarity of an embedding match.
         embedder: the embedding backend or its name (default: the default embedder of
             ``qualcode.backends.get_embedder()``, multilingual).
+        embed_same_language: also let embeddings pair two names of the same language
+            (off by default: an Indonesian pair that the name, stem and fuzzy stages left
+            apart is, as measured, more often two different programmes than one; see
+            :func:`name_language`).
         use_codes: use item codes (stages ``code+name`` and ``code``); switch off when
             the two sides number their items independently.
 
@@ -380,9 +422,11 @@ def compare_items(
     rest_a = [i for i in A.index if i not in used_a]
     rest_b = [j for j in B.index if j not in used_b]
     if rest_a and rest_b:
-        scores = process.cdist(
-            [A.at[i, "norm"] for i in rest_a], [B.at[j, "norm"] for j in rest_b],
-            scorer=fuzz.token_sort_ratio, workers=1,
+        scores = np.maximum(
+            process.cdist([A.at[i, "norm"] for i in rest_a], [B.at[j, "norm"] for j in rest_b],
+                          scorer=fuzz.token_sort_ratio, workers=1),
+            process.cdist([A.at[i, "stem"] for i in rest_a], [B.at[j, "stem"] for j in rest_b],
+                          scorer=fuzz.token_sort_ratio, workers=1),
         )
         cands = [
             (float(scores[x, y]) / 100, rest_a[x], rest_b[y])
@@ -397,11 +441,17 @@ def compare_items(
             from ..backends import get_embedder
 
             emb = get_embedder(embedder)
-            ea = np.asarray(emb.embed([A.at[i, "item_name"] for i in rest_a]), dtype=float)
-            eb = np.asarray(emb.embed([B.at[j, "item_name"] for j in rest_b]), dtype=float)
+            # the normalised name in sentence case embeds best (measured: upper-case names and
+            # a leading "Program" blur the multilingual model's similarities)
+            ea = np.asarray(emb.embed([A.at[i, "norm"].capitalize() for i in rest_a]), dtype=float)
+            eb = np.asarray(emb.embed([B.at[j, "norm"].capitalize() for j in rest_b]), dtype=float)
             ea /= np.linalg.norm(ea, axis=1, keepdims=True) + 1e-12
             eb /= np.linalg.norm(eb, axis=1, keepdims=True) + 1e-12
             sim = ea @ eb.T
+            if not embed_same_language:
+                lang_a = np.array([name_language(A.at[i, "norm"]) for i in rest_a])
+                lang_b = np.array([name_language(B.at[j, "norm"]) for j in rest_b])
+                sim = np.where(lang_a[:, None] != lang_b[None, :], sim, -1.0)
             best_b = sim.argmax(axis=1)
             best_a = sim.argmax(axis=0)
             cands = [
@@ -426,5 +476,5 @@ def compare_items(
         columns=["a_row", "b_row", "a_doc", "a_code", "a_name", "b_doc", "b_code", "b_name", "method", "score"],
     )
     params = {"fuzzy_threshold": fuzzy_threshold, "embed": embed, "embed_threshold": embed_threshold,
-              "use_codes": use_codes}
+              "embed_same_language": embed_same_language, "use_codes": use_codes}
     return ItemComparison(A, B, matches, (la, lb), params)
