@@ -21,6 +21,7 @@ from ._compare import (
     METHODS,
     ItemComparison,
     compare_items,
+    name_language,
     normalise_name,
     stem_key,
 )

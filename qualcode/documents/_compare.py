@@ -239,26 +239,30 @@ class ItemComparison:
         """Items of B that matched nothing."""
         return self.b.drop(index=self.matches["b_row"].tolist())[list(ITEM_COLUMNS)]
 
-    def overlap(self) -> pd.DataFrame:
-        """The overlap table of the study: one row, counts of items.
-
-        Returns:
-            Columns ``items in A, items in B, same name, similar, only in A, only in B``
-            (the column names use the labels), plus ``share of A in B`` (matched / A).
-        """
+    def counts(self) -> dict[str, Any]:
+        """The overlap counts as a dict (the row of :meth:`overlap`)."""
         la, lb = self.labels
         same = int(self.matches["method"].isin(SAME).sum())
-        similar = len(self.matches) - same
-        row = {
+        return {
             f"items in {la}": len(self.a),
             f"items in {lb}": len(self.b),
             "same name": same,
-            "similar": similar,
+            "similar": len(self.matches) - same,
             f"only in {la}": len(self.a) - len(self.matches),
             f"only in {lb}": len(self.b) - len(self.matches),
             f"share of {la} in {lb}": (len(self.matches) / len(self.a)) if len(self.a) else math.nan,
         }
-        return pd.DataFrame([row], index=pd.Index([f"{la} vs {lb}"], name="comparison"))
+
+    def overlap(self) -> pd.DataFrame:
+        """The overlap table of the study: one row of counts.
+
+        Returns:
+            Columns ``items in A, items in B, same name, similar, only in A, only in B``
+            (with the labels instead of A and B) and ``share of A in B`` (matched items of
+            A / items of A); the index names the comparison.
+        """
+        la, lb = self.labels
+        return pd.DataFrame([self.counts()], index=pd.Index([f"{la} vs {lb}"], name="comparison"))
 
     def by_method(self) -> pd.Series:
         """Number of matches per method (every method listed, zeros included)."""
@@ -280,7 +284,7 @@ class ItemComparison:
             ax = fig.add_subplot()
         else:
             fig = ax.figure
-        o = self.overlap().iloc[0]
+        o = self.counts()
         la, lb = self.labels
         parts = [("same name", "#2b7bba"), ("similar", "#8fc0e3")]
         ys = [1, 0]
@@ -305,7 +309,7 @@ class ItemComparison:
         return fig
 
     def __repr__(self) -> str:
-        o = self.overlap().iloc[0]
+        o = self.counts()
         return (f"ItemComparison({self.labels[0]}: {len(self.a)} items, {self.labels[1]}: "
                 f"{len(self.b)} items, same name {o['same name']}, similar {o['similar']})")
 

@@ -18,7 +18,7 @@ How a page becomes text:
   (``program-`` + ``program`` stays ``program-program``), one-letter prefixes (``e-`` +
   ``monev``) and a next line starting with a capital or a digit;
 * lines repeated at the top or bottom of most pages (running headers and footers, page
-  numbers) are dropped in documents of three pages or more;
+  numbers) are dropped in documents of two pages or more;
 * paragraphs are separated by a blank line, pages too.
 
 ``Document.attributes["pages"]`` holds the offset at which each page's text starts (see
@@ -396,10 +396,10 @@ def _block_text(rows: list[list[_Line]]) -> str:
 def _repeated_lines(pages: list[_Page]) -> set[tuple[int, int]]:
     """(page index, line index) of running headers and footers.
 
-    A running line has the same text (digits aside) near the top or bottom edge of at least
-    60% of the pages.
+    A running line has the same text (digits aside) near the top or bottom edge (10% of the
+    page) of at least 60% of the pages, and of two pages at least.
     """
-    if len(pages) < 3:
+    if len(pages) < 2:
         return set()
     where: dict[str, list[tuple[int, int]]] = {}
     for pi, page in enumerate(pages):
@@ -414,7 +414,7 @@ def _repeated_lines(pages: list[_Page]) -> set[tuple[int, int]]:
             where.setdefault(key, []).append((pi, li))
     drop: set[tuple[int, int]] = set()
     for hits in where.values():
-        if len(hits) >= max(3, 0.6 * len(pages)):
+        if len(hits) >= max(2, 0.6 * len(pages)):
             drop.update(hits)
     return drop
 
