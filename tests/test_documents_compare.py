@@ -261,3 +261,17 @@ def test_extract_items_from_text_lists(tmp_path):
 def test_parse_budget(text, value):
     got = parse_budget(text)
     assert (math.isnan(got) and math.isnan(value)) or got == value
+
+
+def test_sample_corpus_leaves_the_planning_documents_out(sample_dir):
+    import qualcode as qc
+
+    corpus = qc.read_corpus(sample_dir)
+    ids = {d.doc_id for d in corpus}
+    assert not ids & {"province_programs", "city_programs", "province_b_programs", "city_b_programs"}
+    assert all(d.source.format != "pdf" for d in corpus)
+    # read on their own they are documents of kind "other" with pages, footers dropped
+    doc = qc.read_document(sample_dir / "programs" / "province_programs.pdf")
+    assert doc.kind == "other" and len(doc.attributes["pages"]) == 2
+    assert "SYNTHETIC" in doc.text and "halaman 1" not in doc.text
+    assert qc.documents.compare_items is compare_items
