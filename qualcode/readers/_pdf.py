@@ -193,7 +193,7 @@ def _page_from_layout(layout: Any) -> _Page:
 
 
 # ------------------------------------------------------------------ reading order
-def _ordered_blocks(lines: list[_Line], width: float) -> list[list[list[_Line]]]:
+def _ordered_blocks(lines: list[_Line]) -> list[list[list[_Line]]]:
     """Blocks (paragraph candidates) in reading order, each a list of visual rows."""
     if not lines:
         return []
@@ -385,8 +385,8 @@ def _block_text(rows: list[list[_Line]]) -> str:
             joined = join_hyphenated(out, text) if out.endswith("-") else None
             if joined is not None and not (_LABEL_START.match(text) or _ITEM_START.match(text)):
                 out = joined
-            elif out.endswith("-") and not hard:
-                out += text
+            elif not hard and re.search(r"\w-$", out):
+                out += text  # 2019- + 2023, antar- + Kementerian: the hyphen stays
             else:
                 out += ("\n" if hard else " ") + text
         prev_row = row
@@ -420,7 +420,7 @@ def _repeated_lines(pages: list[_Page]) -> set[tuple[int, int]]:
 
 
 def _page_text(page: _Page) -> str:
-    blocks = _ordered_blocks(page.lines, page.width)
+    blocks = _ordered_blocks(page.lines)
     return "\n\n".join(t for t in (_block_text(b) for b in blocks if b) if t.strip())
 
 
