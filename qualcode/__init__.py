@@ -37,6 +37,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "testing": ("qualcode.testing", None),
     "explore": ("qualcode.explore", None),
     "reports": ("qualcode.reports", None),
+    "documents": ("qualcode.documents", None),
     "default_cache_dir": ("qualcode._io", "default_cache_dir"),
 }
 
@@ -52,6 +53,7 @@ __all__ = [
     "__version__",
     "backends",
     "default_cache_dir",
+    "documents",
     "errors",
     "explore",
     "matrices",

@@ -61,7 +61,7 @@ def test_readers_explicit_encoding(tmp_path):
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         ("controls.txt", bytes(range(1, 9)) * 20 + b"I: hi\n", "binary"),
         ("undecodable.txt", b"I: caf\x81\x8d\x8f\x90\x9d\n", "undecodable"),
-        ("notes.pdf", b"%PDF-1.4 ...", "unknown file type '.pdf'"),
+        ("notes.pdf", b"%PDF-1.4 ...", "not a valid PDF"),
         ("noext", b"I: hi\n", "unknown file type"),
     ],
 )

@@ -36,12 +36,12 @@ def _help(command: str) -> str:
 
 def test_supported_formats_is_the_registry():
     table = readers.supported_formats()
-    assert list(table.index) == ["txt", "md", "docx", "vtt", "srt", "csv", "xlsx"]
+    assert list(table.index) == ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx"]
     assert table.loc["md", "suffixes"] == ".md .markdown"
     listed = {s for cell in table["suffixes"] for s in cell.split()}
-    assert listed == set(readers.SUPPORTED) == {".txt", ".md", ".markdown", ".docx", ".vtt", ".srt", ".csv", ".xlsx"}
+    assert listed == set(readers.SUPPORTED) == {".txt", ".md", ".markdown", ".docx", ".pdf", ".vtt", ".srt", ".csv", ".xlsx"}
     with pytest.raises(TypeError):
-        readers.SUPPORTED[".pdf"] = "pdf"  # a read-only view: register_reader is the way in
+        readers.SUPPORTED[".rtf"] = "rtf"  # a read-only view: register_reader is the way in
 
 
 def test_the_help_lists_every_format_from_the_registry():
@@ -59,50 +59,50 @@ def test_the_sample_reads_through_the_registry_with_the_reader_name_as_format():
             assert fmts[path.stem] == readers.SUPPORTED[path.suffix.lower()]
 
 
-def _fake_pdf(path, *, doc_id, transform=None, kind=None):
-    """A stand-in with the planned parse_pdf signature: reads a text layer saved as .pdf."""
-    return parse_text_file(path, doc_id=doc_id, fmt="pdf", transform=transform, kind=kind)
+def _fake_rtf(path, *, doc_id, transform=None, kind=None):
+    """A stand-in reader with the usual parse signature: reads plain text saved as .rtf."""
+    return parse_text_file(path, doc_id=doc_id, fmt="rtf", transform=transform, kind=kind)
 
 
 def test_adding_a_reader_is_one_registration(registry, tmp_path):
     (tmp_path / "a.txt").write_text("I: Why?\nR: Because the ministry says so.\n", encoding="utf-8")
-    (tmp_path / "b.pdf").write_text("I: And then?\nR: Budi decides.\n", encoding="utf-8")
+    (tmp_path / "b.rtf").write_text("I: And then?\nR: Budi decides.\n", encoding="utf-8")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         before = qc.read_corpus(tmp_path)
-    assert before.doc_ids == ["a"] and any("cannot read .pdf" in str(w.message) for w in caught)
+    assert before.doc_ids == ["a"] and any("cannot read .rtf" in str(w.message) for w in caught)
 
-    reader = registry.register_reader(".PDF", _fake_pdf, "pdf", "PDF text layer")
-    assert reader.suffixes == (".pdf",) and reader.options == ("doc_id", "transform", "kind")
+    reader = registry.register_reader(".RTF", _fake_rtf, "rtf", "RTF text layer")
+    assert reader.suffixes == (".rtf",) and reader.options == ("doc_id", "transform", "kind")
 
     after = qc.read_corpus(tmp_path, pseudonyms={"Budi": "P1"})
     assert after.doc_ids == ["a", "b"]
     b = after["b"]
-    assert b.source.format == "pdf" and b.turn_text(1) == "P1 decides."
+    assert b.source.format == "rtf" and b.turn_text(1) == "P1 decides."
     assert [t.role for t in b.turns] == ["interviewer", "respondent"]
-    assert readers.supported_formats().loc["pdf", "description"] == "PDF text layer"
-    assert re.search(r"\n  \.pdf +PDF text layer\n", _help("ingest"))
-    assert qc.read_document(tmp_path / "b.pdf").doc_id == "b"
+    assert readers.supported_formats().loc["rtf", "description"] == "RTF text layer"
+    assert re.search(r"\n  \.rtf +RTF text layer\n", _help("ingest"))
+    assert qc.read_document(tmp_path / "b.rtf").doc_id == "b"
 
 
 def test_register_reader_refuses_what_it_cannot_call(registry):
     with pytest.raises(ValueError, match="starts with a dot"):
-        registry.register_reader("pdf", _fake_pdf, "pdf", "x")
+        registry.register_reader("rtf", _fake_rtf, "rtf", "x")
     with pytest.raises(ValueError, match=r"\.docx is already read by the 'docx' reader"):
-        registry.register_reader(".docx", _fake_pdf, "other", "x")
+        registry.register_reader(".docx", _fake_rtf, "other", "x")
 
     def needs_password(path, *, doc_id, password):
         return None
 
     with pytest.raises(TypeError, match=r"takes \['password'\], not among the reader options"):
-        registry.register_reader(".pdf", needs_password, "pdf", "x")
-    assert ".pdf" not in readers.SUPPORTED
+        registry.register_reader(".rtf", needs_password, "rtf", "x")
+    assert ".rtf" not in readers.SUPPORTED
 
 
 def test_an_unknown_suffix_names_what_qualcode_reads(tmp_path):
     p = tmp_path / "notes.rtf"
     p.write_text("hello", encoding="utf-8")
-    with pytest.raises(IngestError, match=r"unknown file type '\.rtf'; qualcode reads \.csv, \.docx, \.markdown, \.md, \.srt"):
+    with pytest.raises(IngestError, match=r"unknown file type '\.rtf'; qualcode reads \.csv, \.docx, \.markdown, \.md, \.pdf, \.srt"):
         qc.read_document(p)
     with pytest.warns(IngestWarning, match="cannot read .rtf"):
         qc.read_corpus(tmp_path)

@@ -25,7 +25,7 @@ __all__ = ["read_corpus", "read_document", "read_documents"]
 logger = logging.getLogger("qualcode")
 
 SIDECAR_NAMES = ("cases.csv", "cases.xlsx")
-_WARN_SUFFIXES = {".doc", ".pdf", ".rtf", ".odt", ".xls", ".pages", ".json"}
+_WARN_SUFFIXES = {".doc", ".rtf", ".odt", ".xls", ".pages", ".json"}
 PathLike = str | os.PathLike[str]
 #: the error for a directly named .csv/.xlsx without a text column
 _NO_TEXT_COLUMN = "a table needs a text column (text, response, answer, jawaban, content, transcript) or text_column="

@@ -24,8 +24,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import _docx, _subtitles, _tables, _text
 from ._base import Parsed
+from ._docx import parse_docx
+from ._pdf import parse_pdf
+from ._subtitles import parse_subtitle_file
+from ._tables import parse_table
+from ._text import parse_text_file
 
 __all__ = ["OPTIONS", "SUPPORTED", "Reader", "reader_for", "readers", "register_reader", "supported_formats"]
 
@@ -94,8 +98,9 @@ def register_reader(
 
     Args:
         suffixes: ``".pdf"`` or several (``[".md", ".markdown"]``); case does not matter.
-        parse: ``parse(path, **options)``; its keyword-only parameters must be among
-            :data:`OPTIONS` (the module docstring shows one).
+        parse: ``parse(path, **options)``; its keyword parameters without a default must be
+            among :data:`OPTIONS` (the module docstring shows one); those with a default that
+            are not options are left at their default.
         name: short format name, recorded as each document's source format.
         description: one line for the help and :func:`supported_formats`.
 
@@ -104,7 +109,7 @@ def register_reader(
 
     Raises:
         ValueError: a suffix without a leading dot, or one another reader already reads.
-        TypeError: ``parse`` asks for an option the registry does not know.
+        TypeError: ``parse`` requires an option the registry does not know.
     """
     items = (suffixes,) if isinstance(suffixes, str) else tuple(suffixes)
     norm = tuple(s.lower() for s in items)
@@ -117,8 +122,10 @@ def register_reader(
             msg = f"register_reader: {s} is already read by the {other.name!r} reader."
             raise ValueError(msg)
     params = list(inspect.signature(parse).parameters.values())[1:]
-    takes = tuple(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-    unknown = [t for t in takes if t not in OPTIONS]
+    named = [p for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes = tuple(p.name for p in named if p.name in OPTIONS)
+    # a parameter with a default that is not a reader option is the parser's own (never passed)
+    unknown = [p.name for p in named if p.name not in OPTIONS and p.default is p.empty]
     if unknown:
         msg = f"register_reader: {parse.__qualname__} takes {unknown}, not among the reader options {list(OPTIONS)}."
         raise TypeError(msg)
@@ -163,10 +170,11 @@ def formats_help(indent: str = "  ") -> str:
 
 
 # ---- the readers qualcode ships: one line each -------------------------------------------
-register_reader(".txt", _text.parse_text_file, "txt", "plain text: speaker labels, timestamps, YAML front matter, bullet notes")
-register_reader((".md", ".markdown"), _text.parse_text_file, "md", "Markdown, read as plain text")
-register_reader(".docx", _docx.parse_docx, "docx", "Word: bold or typed speaker labels, speaker | text tables")
-register_reader(".vtt", _subtitles.parse_subtitle_file, "vtt", "WebVTT captions, cues merged into speaker turns")
-register_reader(".srt", _subtitles.parse_subtitle_file, "srt", "SubRip captions, cues merged into speaker turns")
-register_reader(".csv", _tables.parse_table, "csv", "response table, one document per row with text")
-register_reader(".xlsx", _tables.parse_table, "xlsx", "Excel response table, one document per row with text")
+register_reader(".txt", parse_text_file, "txt", "plain text: speaker labels, timestamps, YAML front matter, bullet notes")
+register_reader((".md", ".markdown"), parse_text_file, "md", "Markdown, read as plain text")
+register_reader(".docx", parse_docx, "docx", "Word: bold or typed speaker labels, speaker | text tables")
+register_reader(".pdf", parse_pdf, "pdf", "PDF with a text layer: pages kept, scanned pages reported (OCR with the [ocr] extra)")
+register_reader(".vtt", parse_subtitle_file, "vtt", "WebVTT captions, cues merged into speaker turns")
+register_reader(".srt", parse_subtitle_file, "srt", "SubRip captions, cues merged into speaker turns")
+register_reader(".csv", parse_table, "csv", "response table, one document per row with text")
+register_reader(".xlsx", parse_table, "xlsx", "Excel response table, one document per row with text")
