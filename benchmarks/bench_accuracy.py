@@ -189,12 +189,17 @@ def main() -> None:
     summaries = {}
     for name in ("qabstracts", "fivewords", "sample") if a.dataset == "all" else (a.dataset,):
         t0 = time.time()
-        if name == "qabstracts":
-            tasks = D.qabstracts(cache, limit=40 if a.quick else None)
-        elif name == "fivewords":
-            tasks = D.fivewords(cache, data=a.fivewords_data, questions=["S2", "S6-1", "Q8"] if a.quick else None)
-        else:
-            tasks = D.sample(cache)
+        try:
+            if name == "qabstracts":
+                tasks = D.qabstracts(cache, limit=40 if a.quick else None)
+            elif name == "fivewords":
+                tasks = D.fivewords(cache, data=a.fivewords_data,
+                                    questions=["S2", "S6-1", "Q8"] if a.quick else None)
+            else:
+                tasks = D.sample(cache)
+        except FileNotFoundError as exc:
+            print(f"\n==================== {name}: skipped: {exc}")
+            continue
         print(f"\n==================== {name}: {len(tasks)} task(s), "
               f"{sum(int(t.mask.sum()) for t in tasks)} scored units, "
               f"{sum(len(t.main) for t in tasks)} codes in the macro; load {time.time() - t0:.1f}s")
