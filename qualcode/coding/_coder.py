@@ -30,7 +30,7 @@ from ..errors import CodingsError, NotFittedError
 from ..rules import RuleMatcher
 from ._embed import EmbeddingMatcher
 from ._fusion import decide, machine_rows
-from ._learn import raise_threshold, segment_features, segment_labels, train_classifiers
+from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
 from ._thresholds import effective_thresholds
@@ -209,6 +209,8 @@ class Coder:
             for attr in ("matchers_", "embedder_", "prototypes_"):
                 if hasattr(self, attr):
                     delattr(self, attr)
+        elif hasattr(self, "embedder_") and self.embedder_.codes != self._direct_codes():
+            del self.embedder_, self.prototypes_  # fit made parents codable: score them too
         self.codebook_fingerprint_ = fp
         if self.rules and not hasattr(self, "matchers_"):
             self.matchers_ = RuleMatcher(self.codebook)
@@ -216,7 +218,8 @@ class Coder:
             if not hasattr(self, "cache_"):
                 self.cache_ = EmbeddingCache(self.cache_dir)
             self.embedder_ = EmbeddingMatcher(
-                self.codebook, self.embedder, cache=self.cache_, batch_size=self.batch_size, progress=self.progress
+                self.codebook, self.embedder, cache=self.cache_, batch_size=self.batch_size, progress=self.progress,
+                codes=self._direct_codes(),
             )
             self.prototypes_ = self.embedder_.fit_prototypes()
 
@@ -235,10 +238,16 @@ class Coder:
 
     @property
     def codes_(self) -> list[str]:
-        """Codes the coder can assign directly: leaves and codes with rules."""
-        leaves = set(self.codebook.leaves)
+        """Codes the coder can assign directly: leaves, codes with rules, and parents coders used."""
         ruled = set(self.matchers_.codes) if hasattr(self, "matchers_") else set()
-        return [c.id for c in self.codebook.codes if c.id in leaves or c.id in ruled]
+        direct = set(self._direct_codes())
+        return [c.id for c in self.codebook.codes if c.id in direct or c.id in ruled]
+
+    def _direct_codes(self) -> list[str]:
+        """Codes scored by embeddings: the leaves, plus every parent the human coders used on its own."""
+        extra = set(getattr(self, "learned_codes_", ()))
+        leaves = set(self.codebook.leaves)
+        return [c.id for c in self.codebook.codes if c.id in leaves or c.id in extra]
 
     def coded_roles(self) -> tuple[str, ...] | None:
         """The speaker roles whose segments are coded (None: every role)."""
@@ -423,19 +432,21 @@ class Coder:
         corpus: Any,
         human_codings: Codings,
         *,
-        min_pos: int = 8,
-        min_neg: int = 8,
+        min_pos: int = 4,
+        min_neg: int = 4,
         cv: int = 5,
     ) -> Coder:
-        """Learn per-code classifiers and thresholds from human codings.
+        """Learn from human codings: per-code classifiers where they beat zero-shot, raised thresholds elsewhere.
 
-        See :mod:`qualcode._learn` for how human spans become segment labels, the features
-        (segment, neighbours, position, zero-shot scores, rule hits), the classifiers and how
-        their regularisation and thresholds are chosen (F1 over cross-validation predictions,
-        folds grouped by document).  Codes with too few examples keep rules + similarity;
-        their thresholds are only ever raised (to reach a precision of 0.6 on the human
-        codings), and a code's rules stop firing on their own when they were less than 60%
-        precise on the human-coded segments.
+        See :mod:`qualcode.coding._learn` for how human spans become segment labels, the
+        features (segment, neighbours, position, zero-shot scores, rule hits), the classifiers
+        and how their regularisation and thresholds are chosen (folds grouped by document).
+        A code keeps its classifier only when the classifier's out-of-fold F1 on the
+        human-coded segments beats the zero-shot decisions' F1 on the same segments, so that
+        fitting never makes a code worse on the data it was fitted on.  Codes without a
+        classifier keep rules + similarity; their thresholds are only ever raised (to reach a
+        precision of 0.6 on the human codings), and a code's rules stop firing on their own
+        when they were less than 60% precise on the human-coded segments.
 
         Args:
             corpus: the corpus the human codings refer to.
@@ -449,7 +460,7 @@ class Coder:
 
         Raises:
             CodingsError: there are no human codings, or none fall on the corpus.
-            ValueError: ``cv``, ``min_pos`` or ``min_neg`` is not a positive int (``cv >= 2``).
+            InvalidParameterError: ``cv`` < 2, or ``min_pos``/``min_neg`` < 1.
         """
         validate_params(
             {"cv": [Interval(int, 2, None)], "min_pos": [Interval(int, 1, None)], "min_neg": [Interval(int, 1, None)]},
@@ -457,12 +468,15 @@ class Coder:
             "Coder.fit",
         )
         human = self._human(human_codings)
-        if human is None or not len(human):
+        if not len(human):
             msg = "fit needs human codings (rows with source == 'human'); got none."
             raise CodingsError(msg)
         for attr in ("classifiers_", "thresholds_", "rule_precise_"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        # a parent the coders used on its own is learned and coded like a leaf
+        used = set(human["code"].astype(str))
+        self.learned_codes_ = [c.id for c in self.codebook.codes if c.id in used and self.codebook.children(c.id)]
         s = self.score(corpus)
         seg, codes = s.segments, s.codes
         y, labelled = segment_labels(seg, human, codes)
@@ -473,43 +487,49 @@ class Coder:
         groups = seg.loc[labelled, "doc_id"].to_numpy()
         emb = s.embedding
         zero_th = dict(s.thresholds)
+        zero = decide(s, rule_support=self.rule_support)
+        zero_dec = (zero.candidates["rule"] | zero.candidates["embedding"])[labelled]
         precise: dict[str, bool] = {}
-        emb_th: dict[str, float] = {}
         trainable: list[int] = []
         for j, c in enumerate(codes):
-            pos = int(yl[:, j].sum())
-            neg = int((~yl[:, j]).sum())
             fired = s.rules.fired[labelled, j]
             if fired.any():
                 precise[c] = bool(yl[fired, j].mean() >= _RULE_PRECISION)
-            if pos >= min_pos and neg >= min_neg:
+            if int(yl[:, j].sum()) >= min_pos and int((~yl[:, j]).sum()) >= min_neg:
                 trainable.append(j)
-            elif emb is not None and c in emb.codes:
+        trained: dict[str, Any] = {}
+        if trainable:
+            x = self._features(s)[labelled]
+            trained = train_classifiers(
+                x, yl[:, trainable], groups, [codes[j] for j in trainable],
+                n_splits=cv, random_state=self.random_state, n_jobs=self.n_jobs,
+            )  # fmt: skip
+        kept: dict[str, Any] = {}
+        zero_f1: dict[str, float] = {}
+        for c, model in trained.items():
+            j = codes.index(c)
+            zero_f1[c] = _f1(yl[:, j], zero_dec[:, j])
+            if model.oof is None or model.cv_f1 > zero_f1[c]:
+                kept[c] = model
+        emb_th: dict[str, float] = {}
+        if emb is not None:
+            for j, c in enumerate(codes):
+                if c in kept or c not in emb.codes:
+                    continue
                 sc = emb.score[labelled, emb.codes.index(c)]
                 th = raise_threshold(yl[:, j], sc, zero_th[c], min_precision=_RULE_PRECISION)
                 if th != zero_th[c]:
                     emb_th[c] = th
-        trained = {}
-        if trainable:
-            x = self._features(s)[labelled]
-            trained = train_classifiers(
-                x,
-                yl[:, trainable],
-                groups,
-                [codes[j] for j in trainable],
-                n_splits=cv,
-                random_state=self.random_state,
-                n_jobs=self.n_jobs,
-            )
-        self.classifiers_ = {c: m for c, (m, _t) in trained.items()}
-        self.thresholds_ = {"classifier": {c: t for c, (_m, t) in trained.items()}, "embedding": emb_th}
+        self.classifiers_ = kept
+        self.thresholds_ = {"classifier": {c: m.threshold for c, m in kept.items()}, "embedding": emb_th}
         self.rule_precise_ = precise
-        self.cv_f1_ = {c: m.cv_f1 for c, (m, _t) in trained.items()}
+        self.cv_f1_ = {c: m.cv_f1 for c, m in kept.items()}
+        self.zero_shot_f1_ = zero_f1
         self.human_ = human
         self.n_labelled_ = int(labelled.sum())
         logger.info(
-            "fit: %d classifiers on %d labelled segments; raised zero-shot thresholds of %s",
-            len(trained), self.n_labelled_, sorted(emb_th) or "no code",
+            "fit: %d classifiers kept of %d trained on %d labelled segments; raised zero-shot thresholds of %s",
+            len(kept), len(trained), self.n_labelled_, sorted(emb_th) or "no code",
         )  # fmt: skip
         return self
 

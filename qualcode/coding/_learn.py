@@ -14,19 +14,22 @@ Features (one row per segment, see :func:`segment_features`)
     previous and next segments.
 
 Scaling
-    Features are standardised with the training mean and a floored spread (at least 0.1), then
-    clipped to [-5, 5] (:class:`ClippedScaler`).  Plain standardisation turns a feature that
-    is rare in the training data (a rule that fired once) into values of 20-30 on new data,
-    which swamps the decision.
+    Features are standardised with the training mean and spread, then clipped to [-5, 5]
+    (:class:`ClippedScaler`).  Clipping matters: plain standardisation turns a feature that is
+    rare in the training data (a rule that fired once) into values of 20-30 on new data,
+    which swamps the decision.  The spread is floored at 1e-3 only to avoid dividing by zero:
+    the dimensions of a sentence vector vary little (about 0.03), and a larger floor shrank
+    them against the other features (on the public benchmarks, flooring at 0.1 cost 0.01-0.06 κ).
 
 Classifiers (:func:`train_classifiers`)
     One L2 ``LogisticRegression`` (liblinear, ``class_weight="balanced"``) per code with at
     least ``min_pos`` positives and ``min_neg`` negatives.  Grouped cross-validation (folds by
-    document) gives out-of-fold decision values for every C of a small grid; the C with the
-    best out-of-fold F1 is kept.  A one-dimensional logistic fit of the out-of-fold decision
-    values against the labels (Platt scaling) turns decisions into calibrated probabilities,
-    and the code's probability threshold is the one that maximises F1 over the out-of-fold
-    probabilities.  The final model is refitted on all labelled segments.
+    document) gives out-of-fold probabilities for every C of a small grid; the C with the best
+    out-of-fold F1 is kept.  The decision threshold is 0.5 (the balanced model's natural cut);
+    from ``tune_from`` positives on it is the F1-optimal cut over the out-of-fold
+    probabilities (with fewer, that cut is noise).  The final model is refitted on all
+    labelled segments.  The out-of-fold decisions are returned too, so that ``fit`` keeps a
+    classifier only where it beats the zero-shot decisions on the same segments.
 
 Codes without a classifier (:func:`raise_threshold`)
     keep rules + zero-shot similarity.  Their thresholds are never *lowered* from a handful of
@@ -59,9 +62,13 @@ __all__ = [
     "train_classifiers",
 ]
 
-#: Inverse regularisation strengths tried by cross-validation (chosen on qabstracts-dev:
-#: 1,200+ features from a few hundred labelled segments need strong regularisation).
+#: Inverse regularisation strengths tried by cross-validation (1,200+ standardised features
+#: from a few dozen to a few hundred labelled segments need strong regularisation; chosen on
+#: qabstracts-dev and the fivewords survey answers).
 C_GRID: tuple[float, ...] = (0.003, 0.01, 0.03)
+
+#: Positives from which a classifier's threshold is tuned on out-of-fold probabilities.
+TUNE_FROM = 10
 
 
 def segment_labels(
@@ -234,7 +241,7 @@ class ClippedScaler:
         clip: absolute bound of the scaled values.
     """
 
-    def __init__(self, floor: float = 0.1, clip: float = 5.0):
+    def __init__(self, floor: float = 1e-3, clip: float = 5.0):
         self.floor = floor
         self.clip = clip
 
@@ -251,48 +258,27 @@ class ClippedScaler:
 
 @dataclass
 class CodeClassifier:
-    """One code's trained classifier: scaler, linear model and Platt calibration.
+    """One code's trained classifier: scaler, linear model, threshold and cross-validation results.
 
     Attributes:
         scaler: the fitted :class:`ClippedScaler` (shared by the codes of one fit).
-        model: the fitted ``LogisticRegression``.
-        a, b: calibration ``p = 1 / (1 + exp(-(a * decision + b)))``.
+        model: the fitted ``LogisticRegression`` (class-balanced).
         c: the regularisation strength chosen by cross-validation.
-        cv_f1: out-of-fold F1 at the chosen threshold.
+        threshold: the probability cut (0.5, or tuned; see the module docstring).
+        cv_f1: out-of-fold F1 at ``threshold`` (NaN when no validation was possible).
+        oof: out-of-fold decisions on the training segments (None without validation).
     """
 
     scaler: ClippedScaler
     model: Any
-    a: float
-    b: float
     c: float
+    threshold: float
     cv_f1: float
-
-    def decision_function(self, x: np.ndarray, *, scaled: bool = False) -> np.ndarray:
-        """Raw linear decision values."""
-        return self.model.decision_function(x if scaled else self.scaler.transform(x))
+    oof: np.ndarray | None = None
 
     def predict_proba(self, x: np.ndarray, *, scaled: bool = False) -> np.ndarray:
-        """``(n, 2)`` calibrated probabilities (scikit-learn layout)."""
-        p = _sigmoid(self.a * self.decision_function(x, scaled=scaled) + self.b)
-        return np.column_stack([1.0 - p, p])
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-
-def _platt(d: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Logistic fit of labels on decision values (a, b); identity-like when degenerate."""
-    from sklearn.linear_model import LogisticRegression
-
-    if y.all() or not y.any() or np.ptp(d) == 0:
-        return 1.0, 0.0
-    m = LogisticRegression(C=100.0, solver="lbfgs").fit(d[:, None], y)
-    a = float(m.coef_[0, 0])
-    if a <= 0:  # the model ranks worse than chance out of fold: keep the raw order
-        return 1.0, 0.0
-    return a, float(m.intercept_[0])
+        """``(n, 2)`` probabilities (scikit-learn layout)."""
+        return self.model.predict_proba(x if scaled else self.scaler.transform(x))
 
 
 def _lr(c: float, random_state: int) -> Any:
@@ -304,6 +290,12 @@ def _lr(c: float, random_state: int) -> Any:
     )  # fmt: skip
 
 
+def _f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = float((y & p).sum())
+    d = float(y.sum() + p.sum())
+    return 2 * tp / d if d else 0.0
+
+
 def train_classifiers(
     x: np.ndarray,
     y: np.ndarray,
@@ -312,9 +304,10 @@ def train_classifiers(
     *,
     cs: Sequence[float] = C_GRID,
     n_splits: int = 5,
+    tune_from: int = TUNE_FROM,
     random_state: int = 0,
     n_jobs: int = 1,
-) -> dict[str, tuple[CodeClassifier, float]]:
+) -> dict[str, CodeClassifier]:
     """Train one classifier per column of ``y`` (see the module docstring).
 
     Args:
@@ -324,13 +317,14 @@ def train_classifiers(
         codes: the code of each label column.
         cs: the C values tried.
         n_splits: cross-validation folds (fewer when there are fewer documents).
+        tune_from: positives from which the threshold is tuned out of fold.
         random_state: seed of the solver.
         n_jobs: threads training codes in parallel (liblinear releases the GIL; its dual
             solver's random state is process-global, so parallel runs agree with serial
             ones only up to the solver tolerance, about 1e-6 in probability).
 
     Returns:
-        ``{code: (classifier, probability threshold)}``.
+        ``{code: classifier}``.
     """
     import warnings
 
@@ -349,7 +343,7 @@ def train_classifiers(
     scaler = ClippedScaler().fit(x)
     xs = scaler.transform(x)
 
-    def one(j: int) -> tuple[CodeClassifier, float]:
+    def one(j: int) -> CodeClassifier:
         yj = y[:, j]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -357,23 +351,22 @@ def train_classifiers(
             for c in cs:
                 if not folds:
                     break
-                d = np.zeros(len(yj))
+                prob = np.zeros(len(yj))
                 for tr, te, a, b in folds:
                     if yj[tr].all() or not yj[tr].any():
-                        d[te] = 0.0
+                        prob[te] = float(yj[tr].mean())
                         continue
-                    d[te] = _lr(c, random_state).fit(a, yj[tr]).decision_function(b)
-                f1 = best_threshold(yj, d)[1]
+                    prob[te] = _lr(c, random_state).fit(a, yj[tr]).predict_proba(b)[:, 1]
+                f1 = _f1(yj, prob >= 0.5)
                 if best is None or f1 > best[0] + 1e-9:
-                    best = (f1, c, d)
+                    best = (f1, c, prob)
             c = best[1] if best is not None else float(np.median(cs))
             model = _lr(c, random_state).fit(xs, yj)
-        if best is not None:
-            a, b = _platt(best[2], yj)
-            thr, f1 = best_threshold(yj, _sigmoid(a * best[2] + b))
-        else:  # a single labelled document: no validation possible
-            a, b, thr, f1 = 1.0, 0.0, 0.5, float("nan")
-        return CodeClassifier(scaler, model, a, b, float(c), f1), float(thr)
+        if best is None:  # a single labelled document: no validation possible
+            return CodeClassifier(scaler, model, float(c), 0.5, float("nan"), None)
+        thr = best_threshold(yj, best[2])[0] if int(yj.sum()) >= tune_from else 0.5
+        oof = best[2] >= thr
+        return CodeClassifier(scaler, model, float(c), float(thr), _f1(yj, oof), oof)
 
     jobs = int(n_jobs) if n_jobs and int(n_jobs) > 0 else -1
     if jobs == 1 or y.shape[1] <= 1:
