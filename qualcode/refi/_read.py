@@ -216,7 +216,7 @@ class _Reader:
         return self.users.get(key, key)
 
     def read_codes(self, root: etree._Element, project_name: str) -> None:
-        """Build the codebook with ``qualcode._qdc`` and map every code GUID to its id."""
+        """Build the codebook with ``qualcode.refi._qdc`` and map every code GUID to its id."""
         from ._qdc import codebook_from_codes_element, split_description
 
         self.codebook = None
@@ -651,7 +651,7 @@ def _read_sets(root: etree._Element, r: _Reader) -> dict[str, list[str]]:
     for ss in _children(root, "Sets"):
         for s in _children(ss, "Set"):
             if "--- qualcode ---" in (_child_text(s, "Description") or ""):
-                continue  # the codebook metadata set (see qualcode._qdc)
+                continue  # the codebook metadata set (see qualcode.refi._qdc)
             members = [names.get(_norm_guid(m.get("targetGUID")) or "", m.get("targetGUID") or "")
                        for m in s if isinstance(m.tag, str) and m.tag.startswith("Member")]
             out[s.get("name") or _norm_guid(s.get("guid")) or "set"] = members

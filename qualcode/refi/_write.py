@@ -77,7 +77,7 @@ def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = Non
 
 # -- codebook -----------------------------------------------------------------------------
 def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
-    """Append ``<CodeBook>`` (built by ``qualcode._qdc``) to ``parent``; return code id -> GUID."""
+    """Append ``<CodeBook>`` (built by ``qualcode.refi._qdc``) to ``parent``; return code id -> GUID."""
     from ._qdc import code_guid, codes_to_xml
 
     if not len(codebook):
@@ -88,7 +88,7 @@ def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
 
 
 def _metadata_set(parent: etree._Element, codebook: Any) -> None:
-    """Append the ``<Set>`` that carries the codebook metadata (``qualcode._qdc``).
+    """Append the ``<Set>`` that carries the codebook metadata (``qualcode.refi._qdc``).
 
     A project ``MemberCode`` is a ``CodeRef`` (``targetGUID``), not the codebook schema's
     ``guid`` attribute, so the members are adapted.
