@@ -9,7 +9,13 @@ import spacy
 from spacy.attrs import IDX, ORTH, SPACY
 
 from qualcode.codebook import Codebook
-from qualcode.rules import RuleMatcher, cache_info, language_resources
+from qualcode.rules import (
+    ResourceRegistry,
+    RuleMatcher,
+    cache_info,
+    clear_caches,
+    language_resources,
+)
 
 
 def _cb(*codes):
@@ -65,3 +71,28 @@ def test_rules_pattern_prefilter_keeps_every_match_and_runs_unfilterable_pattern
     hits2 = m2.match(texts)
     assert hits2["code"].tolist() == ["lvl", "lvl", "num"]
     assert hits2["matched"].tolist()[-1] == "3 units"
+
+
+def test_rules_doc_cache_is_bounded_and_resources_are_shared_per_language():
+    registry = ResourceRegistry(max_doc_tokens=40)
+    en = registry.get("en")
+    assert registry.get("en") is en and registry.get("id") is not en
+    docs = [en.tokens(f"The budget of unit {i} was late again this year.") for i in range(10)]  # 11 tokens each
+    info = registry.cache_info()
+    assert 0 < info["docs"] <= 3 and info["doc_tokens"] <= 40 == info["max_doc_tokens"]
+    assert en.tokens("The budget of unit 9 was late again this year.") is docs[-1]  # most recent kept
+    assert en.tokens("The budget of unit 0 was late again this year.") is not docs[0]  # oldest evicted
+    assert docs[0][1].lemma_ == "budget" and info["languages"]["en"]["lemmas"] >= 10
+
+
+def test_rules_clear_caches_keeps_old_matchers_working():
+    cb = _cb({"id": "m", "rules": {"keywords": ["budget"]}})
+    texts = ["The budgets were late.", "Nothing."]
+    old = RuleMatcher(cb)
+    before = old.match(texts)
+    clear_caches()
+    assert cache_info() == {"docs": 0, "doc_tokens": 0, "max_doc_tokens": cache_info()["max_doc_tokens"],
+                            "languages": {}}
+    new = RuleMatcher(cb)
+    assert new.pipeline("en").nlp is language_resources("en").nlp is not old.pipeline("en").nlp
+    assert new.match(texts).equals(before) and old.match(texts).equals(before)

@@ -33,7 +33,14 @@ from ._pattern import PatternKind, PatternRule
 from ._proximity import ProximityKind, ProximityRule
 from ._regex import RegexKind, RegexRule
 from ._registry import RULE_KINDS, RuleKindRegistry
-from ._resources import LanguageResources, Lemmatizer, cache_info, clear_caches, language_resources
+from ._resources import (
+    LanguageResources,
+    Lemmatizer,
+    ResourceRegistry,
+    cache_info,
+    clear_caches,
+    language_resources,
+)
 from ._schema import RulesBase
 
 __all__ = [
@@ -60,6 +67,7 @@ __all__ = [
     "ProximityRule",
     "RegexKind",
     "RegexRule",
+    "ResourceRegistry",
     "RuleIds",
     "RuleItem",
     "RuleKind",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Protocol
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "ALL_LANGUAGES",
@@ -189,7 +189,7 @@ class Batch:
 
 # --------------------------------------------------------------------------- the contract
 class RuleKind:
-    """Base class of a rule kind; see the module docstring and ``docs/architecture.md``.
+    """Base class of a rule kind (how to add one: ``docs/architecture.md``, "Codebook and rules").
 
     Class attributes to set:
         name: the kind's name in :class:`RuleItem` (``"keyword"``).
@@ -216,8 +216,6 @@ class RuleKind:
 
         The default is a list of :attr:`entry` under :attr:`field`.
         """
-        from pydantic import Field
-
         if cls.entry is None:  # pragma: no cover - a kind without entry must override
             msg = f"rule kind {cls.__name__} has no 'entry' model; override fields()"
             raise TypeError(msg)

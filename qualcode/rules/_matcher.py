@@ -1,6 +1,6 @@
 """Rule matching: a codebook's rules compiled into spaCy matchers, one pipeline per language.
 
-The data path (see ``docs/architecture-rules-codebook.md``):
+The data path (see ``docs/architecture.md``, section "Codebook and rules"):
 
 1. every code's ``rules`` (a validated ``Rules`` model) yields normalised :class:`RuleItem`
    through its kinds (:meth:`RulesBase.items`), each item is compiled by its kind

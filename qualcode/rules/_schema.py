@@ -26,7 +26,7 @@ class RulesBase(Frozen):
     The concrete model (``qualcode.codebook.Rules``) has one or more fields per rule kind
     (``keywords``, ``match_on``, ``patterns``, ``regex``, ``proximity`` for the built-in
     kinds) and the modifiers ``exclude``, ``negation``, ``negation_window``, ``scope`` and
-    ``min_hits``; see ``docs/architecture-rules-codebook.md``.
+    ``min_hits``; see ``docs/architecture.md`` (section "Codebook and rules").
     """
 
     #: The kinds this model was assembled from, in order.
