@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     Field,
@@ -41,6 +41,11 @@ COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 #: The ``rules:`` model of the built-in rule kinds (see :class:`qualcode.rules.RulesBase`).
 Rules = RULE_KINDS.rules_model
+
+if TYPE_CHECKING:
+    _RulesField = RulesBase  # what type checkers see: the assembled model is dynamic
+else:
+    _RulesField = Rules  # what pydantic sees (JSON schema); validation uses the registry
 
 
 def slugify(name: str, taken: set[str] | None = None) -> str:
@@ -129,7 +134,7 @@ class Code(Frozen):
     examples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
     counterexamples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
     color: str | None = None
-    rules: SerializeAsAny[Rules] = Field(default_factory=_default_rules)  # type: ignore[valid-type]
+    rules: SerializeAsAny[_RulesField] = Field(default_factory=_default_rules)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
 
     def __hash__(self) -> int:

@@ -66,11 +66,12 @@ def position(node: Any, loc: Sequence[Any], *, key: bool = False) -> tuple[int |
         last = i == len(loc) - 1
         try:
             if isinstance(node, Mapping) and not isinstance(el, int) and el in node:
-                ln, cn = node.lc.key(el) if (key and last) else node.lc.value(el)
+                node_lc = node.lc  # type: ignore[attr-defined]  # ruamel CommentedMap
+                ln, cn = node_lc.key(el) if (key and last) else node_lc.value(el)
                 pos = (ln + 1, cn + 1)
                 node = node[el]
             elif isinstance(node, list) and isinstance(el, int) and 0 <= el < len(node):
-                ln, cn = node.lc.item(el)
+                ln, cn = node.lc.item(el)  # type: ignore[attr-defined]  # ruamel CommentedSeq
                 pos = (ln + 1, cn + 1)
                 node = node[el]
             else:

@@ -106,7 +106,7 @@ def _safe_yaml_dump(data: Any) -> str:
     y.default_flow_style = False
     y.allow_unicode = True
     y.width = 100
-    y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()

@@ -71,8 +71,8 @@ def modifier_fields() -> dict[str, tuple[Any, Any]]:
 
 def modifiers_language_refs(raw: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Any, bool]]:
     """The language keys of ``exclude.terms`` in raw ``rules`` data (see ``RuleKind``)."""
-    exclude = raw.get("exclude") if isinstance(raw.get("exclude"), Mapping) else {}
-    terms = exclude.get("terms")
+    exclude = raw.get("exclude")
+    terms = exclude.get("terms") if isinstance(exclude, Mapping) else None
     if isinstance(terms, Mapping):
         for k in terms:
             yield ("exclude", "terms", k), k, True

@@ -195,7 +195,8 @@ class LanguageResources:
             nlp = spacy.blank("xx")
         nlp.max_length = 10**8
         try:
-            nlp.tokenizer.max_cache_size = max(int(nlp.tokenizer.max_cache_size), TOKENIZER_CACHE)
+            tokenizer: Any = nlp.tokenizer
+            tokenizer.max_cache_size = max(int(tokenizer.max_cache_size), TOKENIZER_CACHE)
         except AttributeError:  # pragma: no cover - older spaCy
             pass
         self.nlp = nlp
