@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from ..errors import CodebookError
 from ._base import ALL_LANGUAGES, Batch, CompiledRule, RuleKind
@@ -107,9 +108,11 @@ def _rules_of(code: Any) -> RulesBase:
         return rules
     try:
         return RULE_KINDS.rules_model.model_validate(rules or {})
-    except ValueError as exc:  # pydantic's ValidationError
-        msg = f"code {_get(code, 'id')!r}: invalid rules: {exc}"
-        raise CodebookError(msg, [msg]) from None
+    except ValidationError as exc:
+        problems = [f"code {_get(code, 'id')!r}: rules.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                    for e in exc.errors(include_url=False)]
+        msg = "; ".join(problems)
+        raise CodebookError(msg, problems) from None
 
 
 def _compile_code(code: Any) -> tuple[CodeRules, tuple[type[RuleKind], ...]]:
