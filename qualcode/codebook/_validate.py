@@ -29,12 +29,15 @@ __all__ = ["Problem", "position", "raise_problems", "to_plain", "validate"]
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem: 1-based line/column in the YAML (None without a document), field path."""
+
     line: int | None
     col: int | None
     path: str
     message: str
 
     def render(self, source: str | None) -> str:
+        """``file:line:col: path: message`` (``line L:C:`` without a file name)."""
         where = ""
         if source is not None:
             where = source
@@ -157,7 +160,7 @@ _STD_TAG = "tag:yaml.org,2002:"
 
 
 def to_plain(node: Any, problems: list[Problem] | None = None, loc: tuple[Any, ...] = (),
-           doc: Any = None) -> Any:
+             doc: Any = None) -> Any:
     """Convert ruamel round-trip data to plain Python, flagging non-standard YAML tags."""
     from ruamel.yaml.comments import TaggedScalar
 
@@ -170,7 +173,7 @@ def to_plain(node: Any, problems: list[Problem] | None = None, loc: tuple[Any, .
             line, col = position(doc, loc)
             problems.append(
                 Problem(line, col, _path_str(loc),
-                         f"unsupported YAML tag {tag!r}: codebooks hold plain data only")
+                        f"unsupported YAML tag {tag!r}: codebooks hold plain data only")
             )
         return None
     if isinstance(node, TaggedScalar):
@@ -199,7 +202,7 @@ def validate(
     problems: list[Problem] = []
     if not isinstance(raw, Mapping):
         problems.append(Problem(1 if doc is not None else None, 1, "",
-                                 "a codebook must be a mapping with metadata keys and 'codes:'"))
+                                "a codebook must be a mapping with metadata keys and 'codes:'"))
         return None, [], problems
     meta_raw = {k: v for k, v in raw.items() if k != "codes"}
     meta: CodebookMetadata | None = None
@@ -216,19 +219,19 @@ def validate(
     codes: list[Code] = []
     if codes_raw is None:
         problems.append(Problem(*position(doc, ()), "codes",
-                                 "missing required field 'codes' (a list of code mappings)"))
+                                "missing required field 'codes' (a list of code mappings)"))
         codes_raw = []
     elif not isinstance(codes_raw, list):
         problems.append(Problem(*position(doc, ("codes",)), "codes",
-                                 f"wrong type: 'codes' must be a list of mappings (got "
-                                 f"{type(codes_raw).__name__})"))
+                                f"wrong type: 'codes' must be a list of mappings (got "
+                                f"{type(codes_raw).__name__})"))
         codes_raw = []
     ctx = {"languages": languages}
     for i, c in enumerate(codes_raw):
         if not isinstance(c, Mapping):
             problems.append(Problem(*position(doc, ("codes", i)), f"codes[{i}]",
-                                     f"wrong type: each code must be a mapping with an 'id' "
-                                     f"(got {type(c).__name__} {_short(c)})"))
+                                    f"wrong type: each code must be a mapping with an 'id' "
+                                    f"(got {type(c).__name__} {_short(c)})"))
             continue
         try:
             codes.append(Code.model_validate(c, context=ctx))
@@ -253,7 +256,7 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
             continue
         if cid in ids:
             out.append(Problem(*position(doc, ("codes", i, "id")), f"codes[{i}].id",
-                                f"duplicate code id {cid!r} (first defined at codes[{ids[cid]}])"))
+                               f"duplicate code id {cid!r} (first defined at codes[{ids[cid]}])"))
             continue
         ids[cid] = i
         index_of[cid] = i
@@ -265,7 +268,7 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
             close = difflib.get_close_matches(parent, list(ids), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(Problem(*position(doc, ("codes", i, "parent")), f"codes[{i}].parent",
-                                f"unknown parent {parent!r}: no code has this id{hint}"))
+                               f"unknown parent {parent!r}: no code has this id{hint}"))
     # cycles
     reported: set[str] = set()
     for cid in ids:
@@ -284,8 +287,8 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
                     ordered = cycle[start:-1] + cycle[:start] + [first]
                     i = index_of[first]
                     out.append(Problem(*position(doc, ("codes", i, "parent")),
-                                        f"codes[{i}].parent",
-                                        "cycle in the hierarchy: " + " -> ".join(ordered)))
+                                       f"codes[{i}].parent",
+                                       "cycle in the hierarchy: " + " -> ".join(ordered)))
                 break
             chain.append(cur)
             seen.add(cur)
@@ -299,8 +302,8 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
         if d is None or (isinstance(d, str) and not d.strip()):
             where = ("codes", i, "definition") if "definition" in c else ("codes", i)
             out.append(Problem(*position(doc, where), f"codes[{i}].definition",
-                                f"empty definition: leaf code {cid!r} has no children, so it "
-                                "must have a definition saying what a coder looks for"))
+                               f"empty definition: leaf code {cid!r} has no children, so it "
+                               "must have a definition saying what a coder looks for"))
     # language keys
     allowed = set(languages)
     for i, c in enumerate(codes_raw):
@@ -333,8 +336,8 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
             if item.id in seen_rules:
                 i = index_of.get(code.id, 0)
                 out.append(Problem(*position(doc, ("codes", i, "rules")), f"codes[{i}].rules",
-                                    f"duplicate rule id {item.id!r} (also used by code "
-                                    f"{seen_rules[item.id]!r})"))
+                                   f"duplicate rule id {item.id!r} (also used by code "
+                                   f"{seen_rules[item.id]!r})"))
             else:
                 seen_rules[item.id] = code.id
     return out
@@ -346,6 +349,7 @@ def _unknown_lang(k: Any, languages: list[str]) -> str:
 
 
 def raise_problems(problems: list[Problem], source: str | None) -> NoReturn:
+    """Raise one CodebookError listing every problem (``.problems``: one string each)."""
     rendered = [p.render(source) for p in problems]
     n = len(rendered)
     head = f"{source + ': ' if source else ''}{n} problem{'s' if n != 1 else ''} in codebook"
