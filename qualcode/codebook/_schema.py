@@ -1,8 +1,8 @@
 """The codebook's pydantic models: Code, EmbeddingSettings, CodebookMetadata and Rules.
 
-``Rules`` is assembled from :data:`qualcode.rules.RULE_KINDS`. Every model is frozen and forbids unknown fields. Single-field checks live here as validators;
-checks that need the whole codebook (duplicate ids, parents, cycles, language keys, rule ids)
-live in :mod:`._validate`.
+``Rules`` is assembled from :data:`qualcode.rules.RULE_KINDS`. Every model is frozen and
+forbids unknown fields. Single-field checks live here as validators; checks that need the whole
+codebook (duplicate ids, parents, cycles, language keys, rule ids) live in :mod:`._validate`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import CodebookError
 from ..rules import ALL_LANGUAGES, RULE_KINDS, RulesBase
-from ..rules._modifiers import modifiers_language_refs
 from ._schema import Code, CodebookMetadata
 
 __all__ = ["Problem", "position", "raise_problems", "to_plain", "validate"]
@@ -321,9 +320,7 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
         rules = c.get("rules")
         if not isinstance(rules, Mapping):
             continue
-        refs = [ref for kind in RULE_KINDS for ref in kind.language_refs(rules.get(kind.field))]
-        refs.extend(modifiers_language_refs(rules))
-        for sub, lang, is_key in refs:
+        for sub, lang, is_key in RULE_KINDS.rules_model.language_refs(rules):
             if (is_key and lang == ALL_LANGUAGES) or lang in allowed:
                 continue
             loc = ("codes", i, "rules", *sub)

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from ..corpus._model import ROLES
+from ..corpus import ROLES
 from ._base import ALL_LANGUAGES, Frozen, NonEmptyStr, PerLanguage, yaml_lang_dict
 
 __all__ = [

@@ -9,13 +9,18 @@ exist once, in the kinds.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import create_model
 
 from ._base import Frozen, RuleIds, RuleItem, RuleKind
-from ._modifiers import modifier_fields, modifiers_to_plain, modifiers_to_yaml
+from ._modifiers import (
+    modifier_fields,
+    modifiers_language_refs,
+    modifiers_to_plain,
+    modifiers_to_yaml,
+)
 
 __all__ = ["RulesBase", "build_rules_model"]
 
@@ -51,6 +56,17 @@ class RulesBase(Frozen):
         ids = RuleIds(code_id)
         for kind in self.rule_kinds:
             yield from kind.items(code_id, self, ids)
+
+    @classmethod
+    def language_refs(cls, raw: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], Any, bool]]:
+        """Languages named in raw ``rules`` data: ``(location under rules, language, is_key)``.
+
+        Each kind reports its own (:meth:`RuleKind.language_refs`), then the modifiers
+        (``exclude.terms``); a mapping key ``"*"`` means every language.
+        """
+        refs = [ref for kind in cls.rule_kinds for ref in kind.language_refs(raw.get(kind.field))]
+        refs.extend(modifiers_language_refs(raw))
+        return refs
 
     def to_yaml(self) -> Any:
         """The non-default fields as a ruamel ``CommentedMap`` in canonical order and style."""
