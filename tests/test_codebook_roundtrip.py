@@ -1,5 +1,6 @@
 """Shipped codebooks, round trips (YAML, qdc, CSV/XLSX), diff, fingerprint, display."""
 
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -8,10 +9,13 @@ from lxml import etree
 
 from qualcode.codebook import Codebook
 from qualcode.errors import CodebookError, UnsafeInputError
-from qualcode.refi._qdc import CODEBOOK_NS, code_guid, validate_codebook_xml
+from qualcode.refi import read_qdc, write_qdc
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "codebooks"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"  # REFI-QDA 1.0
+XSD = etree.XMLSchema(etree.parse(str(ROOT / "qualcode" / "data" / "refi" / "Codebook.xsd"),
+                                  etree.XMLParser(resolve_entities=False, no_network=True)))
 SHIPPED = {
     "technocratic_planning.yaml": {"convergence", "discourse_space", "data_based_policy",
                                    "elite_involvement", "logical_framework", "synchronization",
@@ -67,14 +71,21 @@ def test_canonical_save_of_built_codebook_round_trips(shipped, tmp_path):
 def test_qdc_round_trip_validates_and_keeps_every_field(shipped, tmp_path):
     _, cb = shipped
     p1, p2 = tmp_path / "a.qdc", tmp_path / "b.qdc"
-    cb.to_qdc(p1)
-    cb.to_qdc(p2)
+    write_qdc(cb, p1)
+    write_qdc(cb, p2)
     assert p1.read_bytes() == p2.read_bytes()  # deterministic
     root = etree.fromstring(p1.read_bytes())
-    assert root.tag == f"{{{CODEBOOK_NS}}}CodeBook" and validate_codebook_xml(root) == []
-    guids = [c.get("guid") for c in root.iter(f"{{{CODEBOOK_NS}}}Code")]
-    assert guids[0] == code_guid(cb.name, cb.ids[0]) and len(set(guids)) == len(cb)
-    back = Codebook.from_qdc(p1)
+    assert root.tag == f"{{{CODEBOOK_NS}}}CodeBook"
+    assert XSD.validate(root), XSD.error_log
+    guids = {c.get("name"): c.get("guid") for c in root.iter(f"{{{CODEBOOK_NS}}}Code")}
+    assert len(set(guids.values())) == len(cb) and all(uuid.UUID(g).version == 5 for g in guids.values())
+    # a code's GUID depends on the codebook name and the code id only
+    leaf = cb[cb.leaves[0]]
+    write_qdc(Codebook([{**leaf.model_dump(), "parent": None}], name=cb.name, languages=cb.languages),
+              tmp_path / "one.qdc")
+    one = etree.fromstring((tmp_path / "one.qdc").read_bytes())
+    assert one.find(f"{{{CODEBOOK_NS}}}Codes/{{{CODEBOOK_NS}}}Code").get("guid") == guids[leaf.name]
+    back = read_qdc(p1)
     assert back == cb and back.fingerprint == cb.fingerprint
     for code in cb:
         assert back[code.id].rules == code.rules and back[code.id].examples == code.examples
@@ -137,24 +148,24 @@ def test_hierarchy_frame_and_display():
 
 
 def test_lenient_qdc_variants():
-    cb = Codebook.from_qdc(DATA / "variant_colon_ns.qdc")
+    cb = read_qdc(DATA / "variant_colon_ns.qdc")
     assert cb.ids == ["trust_in_data", "trust_in_data_2", "elite_involvement"]
     assert cb["trust_in_data"].color == "#FF0000" and cb["trust_in_data_2"].parent == "trust_in_data"
-    assert Codebook.from_qdc(DATA / "variant_no_ns.qdc").ids == ["forums"]
-    proj = Codebook.from_qdc(DATA / "variant_project_ns.qdc")
+    assert read_qdc(DATA / "variant_no_ns.qdc").ids == ["forums"]
+    proj = read_qdc(DATA / "variant_project_ns.qdc")
     assert proj["data_use"].definition == "Use of data in planning."
-    atlas = Codebook.from_qdc(DATA / "atlas_flat_names.qdc")
+    atlas = read_qdc(DATA / "atlas_flat_names.qdc")
     assert atlas.roots == ["planning", "actors"]
     assert atlas.children("planning") == ["convergence", "synchronisation"]
     assert atlas["elite"].definition == "Regional head and DPRD."
-    flat = Codebook.from_qdc(DATA / "atlas_flat_names.qdc", split_names=False)
+    flat = read_qdc(DATA / "atlas_flat_names.qdc", split_names=False)
     assert flat.ids == ["planning_convergence", "planning_synchronisation", "actors_elite"]
 
 
 @pytest.mark.parametrize("name", ["billion_laughs.qdc", "xxe.qdc"])
 def test_unsafe_xml_is_refused(name):
     with pytest.raises(UnsafeInputError, match="DOCTYPE or ENTITY"):
-        Codebook.from_qdc(DATA / name)
+        read_qdc(DATA / name)
 
 
 def test_csv_and_xlsx_import(tmp_path):

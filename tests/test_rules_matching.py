@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.codebook import Codebook
+from qualcode.errors import CodebookError
 from qualcode.rules import Lemmatizer, RuleMatcher, aggregate_hits
 
 
@@ -136,3 +137,16 @@ def test_rules_anchored_regex_applies_per_segment():
     _, hits = _match(cb, ["Background: some text.", "Results: more.", "No Results: here."])
     assert hits["segment"].tolist() == [0, 1]
     assert hits["matched"].tolist() == ["Background:", "Results:"]
+
+
+def test_rules_plain_mapping_codebook_goes_through_the_same_normalisation():
+    rules = {"keywords": {"en": ["plan", "budget"]}, "regex": [{"pattern": "RPJMD"}, {"id": "own", "pattern": "x"}],
+             "proximity": [{"a": ["data"], "b": ["late"], "within": 3}]}
+    plain = RuleMatcher({"codes": [{"id": "c", "rules": rules}]})
+    validated = RuleMatcher(_cb({"id": "c", "rules": rules}))
+    assert plain.rule_ids == validated.rule_ids == [
+        "c.kw.en.1", "c.kw.en.2", "c.re.all.1", "own", "c.prox.all.1"]
+    texts = ["The budget plan for RPJMD.", "Data came late."]
+    assert plain.match(texts).equals(validated.match(texts))
+    with pytest.raises(CodebookError, match=r"^code 'c': rules.regex.0.pattern: Value error, invalid regular"):
+        RuleMatcher({"codes": [{"id": "c", "rules": {"regex": [{"pattern": "("}]}}]})

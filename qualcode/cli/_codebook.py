@@ -107,15 +107,19 @@ def run(args: argparse.Namespace) -> int:
                 table.to_csv(tmp, index=False)
         return 0
     if action == "export":
+        from ..refi import write_qdc
+
         cb = Codebook.load(args.file)
-        out = cb.to_qdc(args.qdc, overwrite=args.force or not Path(args.qdc).exists())
+        out = write_qdc(cb, args.qdc, overwrite=args.force or not Path(args.qdc).exists())
         print(f"wrote {out} ({len(cb)} codes)")
         return 0
     if action == "import":
         src = Path(args.input)
         suffix = src.suffix.lower()
         if suffix in (".qdc", ".xml"):
-            cb = Codebook.from_qdc(src, split_names=not args.no_split, name=args.name)
+            from ..refi import read_qdc
+
+            cb = read_qdc(src, split_names=not args.no_split, name=args.name)
         elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
             cb = Codebook.from_table(src, name=args.name, languages=args.languages)
         else:

@@ -5,6 +5,9 @@ turned into slugs when they are not), ``name``, ``parent`` (an id or a name of a
 ``definition``, ``inclusion``, ``exclusion``, ``examples`` and ``counterexamples`` (several
 passages separated by `` | `` or newlines), optional ``color``.  Other columns are ignored with
 a warning.
+
+:func:`table_data` returns plain codebook data; ``Codebook.from_table`` (and
+:func:`~qualcode.codebook.read_table`) validate it, tolerating leaf codes without a definition.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from typing import Any
 import pandas as pd
 
 from ..errors import CodebookError
-from ._codebook import SLUG_RE, Codebook
+from ._schema import SLUG_RE, slugify
 
-__all__ = ["TABLE_COLUMNS", "read_table"]
+__all__ = ["TABLE_COLUMNS", "table_data"]
 
 logger = logging.getLogger("qualcode")
 
@@ -39,9 +42,9 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def read_table(path: str | os.PathLike[str], *, name: str | None = None,
-               languages: list[str] | None = None, sheet: str | int = 0) -> Codebook:
-    """Read a flat codebook table (``.csv``, ``.tsv`` or ``.xlsx``).
+def table_data(path: str | os.PathLike[str], *, name: str | None = None,
+               languages: list[str] | None = None, sheet: str | int = 0) -> dict[str, Any]:
+    """Read a flat codebook table (``.csv``, ``.tsv`` or ``.xlsx``) as plain codebook data.
 
     Args:
         path: the file.
@@ -50,7 +53,7 @@ def read_table(path: str | os.PathLike[str], *, name: str | None = None,
         sheet: the XLSX sheet name or index.
 
     Returns:
-        The codebook (leaf codes may lack a definition; a warning lists them).
+        ``{"name", "languages", "codes": [...]}``, not validated yet.
 
     Raises:
         CodebookError: unreadable file, missing ``code``/``id`` column, empty or duplicate
@@ -90,8 +93,6 @@ def read_table(path: str | os.PathLike[str], *, name: str | None = None,
     records: list[dict[str, Any]] = []
     by_label: dict[str, str] = {}
     rows = []
-    from ..refi._qdc import slugify
-
     taken: set[str] = set()
     for i, row in enumerate(df.to_dict("records")):
         rowno = first_row + i
@@ -135,5 +136,4 @@ def read_table(path: str | os.PathLike[str], *, name: str | None = None,
     if not records:
         msg = f"{path}: the table has no codes"
         raise CodebookError(msg, problems=[msg])
-    data = {"name": name or p.stem, "languages": langs, "codes": records}
-    return Codebook._from_import(data, source=str(path))
+    return {"name": name or p.stem, "languages": langs, "codes": records}

@@ -34,7 +34,6 @@ import io
 import logging
 import os
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from importlib.resources import as_file, files
@@ -44,7 +43,7 @@ from typing import Any
 from lxml import etree
 
 from .._io import atomic_write_bytes
-from ..codebook._codebook import ALL_LANGUAGES, Code, Codebook, Exclude, Scope
+from ..codebook import Code, Codebook, slugify
 from ..errors import CodebookError, ExportError, RefiError, UnsafeInputError
 
 __all__ = [
@@ -60,7 +59,6 @@ __all__ = [
     "metadata_set_to_xml",
     "parse_xml_safely",
     "read_qdc",
-    "slugify",
     "split_description",
     "validate_codebook_xml",
     "write_qdc",
@@ -101,30 +99,6 @@ def code_guid(codebook_name: str, code_id: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, f"{codebook_name}/{code_id}"))
 
 
-def slugify(name: str, taken: set[str] | None = None) -> str:
-    """A code-id slug for ``name`` (ASCII, lowercase, ``_``), unique among ``taken``.
-
-    Args:
-        name: any label, e.g. ``"Data-based policy (DBP)"``.
-        taken: ids already used; the result is added to it.
-
-    Returns:
-        e.g. ``"data_based_policy_dbp"``; ``"_2"``, ``"_3"``... appended on clashes.
-    """
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "code"
-    if not slug[0].isalpha():
-        slug = "c_" + slug
-    if taken is None:
-        return slug
-    base, n = slug, 2
-    while slug in taken:
-        slug = f"{base}_{n}"
-        n += 1
-    taken.add(slug)
-    return slug
-
-
 def _safe_yaml_dump(data: Any) -> str:
     from ruamel.yaml import YAML
 
@@ -132,7 +106,7 @@ def _safe_yaml_dump(data: Any) -> str:
     y.default_flow_style = False
     y.allow_unicode = True
     y.width = 100
-    y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()
@@ -153,13 +127,7 @@ def _qualcode_fields(code: Code) -> dict[str, Any]:
     for f in ("examples", "counterexamples"):
         if getattr(code, f):
             out[f] = {k: list(v) for k, v in getattr(code, f).items()}
-    rules = code.rules.model_dump(mode="json", exclude_defaults=True)
-    if set(rules.get("keywords", {})) == {ALL_LANGUAGES}:
-        rules["keywords"] = rules["keywords"][ALL_LANGUAGES]
-    if code.rules.exclude == Exclude():
-        rules.pop("exclude", None)
-    if code.rules.scope == Scope():
-        rules.pop("scope", None)
+    rules = code.rules.to_plain()
     if rules:
         out["rules"] = rules
     emb = code.embedding.model_dump(mode="json", exclude_defaults=True)
@@ -493,7 +461,7 @@ def codebook_from_codes_element(
     data = dict(meta)
     data["codes"] = records
     try:
-        return Codebook._from_import(data, source=src)
+        return Codebook.from_dict(data, source=src, require_definitions=False)
     except CodebookError as exc:
         msg = f"{src}: the imported codebook is invalid:\n  " + "\n  ".join(exc.problems)
         raise RefiError(msg) from None

@@ -1,0 +1,260 @@
+"""The codebook's pydantic models: Code, EmbeddingSettings, CodebookMetadata and Rules.
+
+``Rules`` is assembled from :data:`qualcode.rules.RULE_KINDS`. Every model is frozen and
+forbids unknown fields. Single-field checks live here as validators; checks that need the whole
+codebook (duplicate ids, parents, cycles, language keys, rule ids) live in :mod:`._validate`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import (
+    Field,
+    SerializeAsAny,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ..rules import RULE_KINDS, Frozen, NonEmptyStr, RuleItem, RulesBase
+
+__all__ = [
+    "COLOR_RE",
+    "LANG_RE",
+    "SLUG_RE",
+    "Code",
+    "CodebookMetadata",
+    "EmbeddingSettings",
+    "Rules",
+    "slugify",
+]
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}$")
+COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+#: The ``rules:`` model of the built-in rule kinds (see :class:`qualcode.rules.RulesBase`).
+Rules = RULE_KINDS.rules_model
+
+if TYPE_CHECKING:
+    _RulesField = RulesBase  # what type checkers see: the assembled model is dynamic
+else:
+    _RulesField = Rules  # what pydantic sees (JSON schema); validation uses the registry
+
+
+def slugify(name: str, taken: set[str] | None = None) -> str:
+    """A code-id slug for ``name`` (ASCII, lowercase, ``_``), unique among ``taken``.
+
+    Args:
+        name: any label, e.g. ``"Data-based policy (DBP)"``.
+        taken: ids already used; the result is added to it.
+
+    Returns:
+        e.g. ``"data_based_policy_dbp"``; ``"_2"``, ``"_3"``... appended on clashes.
+
+    Examples:
+        >>> slugify("Data-based policy (DBP)")
+        'data_based_policy_dbp'
+    """
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "code"
+    if not slug[0].isalpha():
+        slug = "c_" + slug
+    if taken is None:
+        return slug
+    base, n = slug, 2
+    while slug in taken:
+        slug = f"{base}_{n}"
+        n += 1
+    taken.add(slug)
+    return slug
+
+
+def _strip(v: Any) -> Any:
+    return v.strip() if isinstance(v, str) else v
+
+
+def _default_rules() -> RulesBase:
+    return RULE_KINDS.rules_model()
+
+
+class EmbeddingSettings(Frozen):
+    """How a code takes part in embedding similarity."""
+
+    enabled: StrictBool = True
+    threshold: float | None = None
+    use_definition: StrictBool = True
+    use_examples: StrictBool = True
+    use_counterexamples: StrictBool = True
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, (bool, str)):
+            msg = f"threshold must be a number between 0 and 1 (or null). Got {v!r}."
+            raise ValueError(msg)
+        return v
+
+    @field_validator("threshold")
+    @classmethod
+    def _in_range(cls, v: float | None) -> float | None:
+        if v is not None and not 0.0 <= v <= 1.0:
+            msg = f"threshold out of range: must be between 0 and 1 (a cosine similarity). Got {v}."
+            raise ValueError(msg)
+        return v
+
+
+class Code(Frozen):
+    """One code of a codebook (immutable).
+
+    Attributes:
+        id: slug (``^[a-z][a-z0-9_]*$``), unique in the codebook.
+        name: human label (defaults to the id).
+        parent: id of the parent code, or None for a root.
+        definition, inclusion, exclusion: what a coder looks for / includes / excludes.
+        examples, counterexamples: passages per language (``{"en": [...], "id": [...]}``).
+        color: ``#RRGGBB`` or None.
+        rules: ``Rules``, validated with the rule kinds registered in
+            :data:`qualcode.rules.RULE_KINDS`.
+        embedding: :class:`EmbeddingSettings`.
+    """
+
+    id: str
+    name: NonEmptyStr
+    parent: str | None = None
+    definition: str = ""
+    inclusion: str = ""
+    exclusion: str = ""
+    examples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
+    counterexamples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
+    color: str | None = None
+    rules: SerializeAsAny[_RulesField] = Field(default_factory=_default_rules)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_name(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("name") is None and isinstance(data.get("id"), str):
+            data = dict(data)
+            data["name"] = data["id"]
+        return data
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            msg = (
+                "code ids must be slugs: lowercase letters, digits and '_', starting with a "
+                f"letter (e.g. 'data_based_policy'). Got {v!r}."
+            )
+            raise ValueError(msg)
+        return v
+
+    @field_validator("parent")
+    @classmethod
+    def _parent_slug(cls, v: str | None) -> str | None:
+        if v is not None and not SLUG_RE.match(v):
+            msg = f"parent must be the id of another code (a slug). Got {v!r}."
+            raise ValueError(msg)
+        return v
+
+    v_text = field_validator("definition", "inclusion", "exclusion", mode="before")(
+        lambda cls, v: "" if v is None else _strip(v)
+    )
+
+    @field_validator("examples", "counterexamples", mode="before")
+    @classmethod
+    def _by_language(cls, v: Any, info: ValidationInfo) -> Any:
+        if v is None:
+            return {}
+        if isinstance(v, list):
+            langs = (info.context or {}).get("languages") or ["en"]
+            return {langs[0]: v}
+        return v
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str | None) -> str | None:
+        if v is not None and not COLOR_RE.match(v):
+            msg = f"bad colour {v!r}: use '#RRGGBB' hex, e.g. '#1f77b4'."
+            raise ValueError(msg)
+        return v
+
+    @field_validator("rules", mode="wrap")
+    @classmethod
+    def _registered_kinds(cls, v: Any, handler: Any, info: ValidationInfo) -> Any:
+        """Validate with the ``Rules`` model of the kinds registered now (not at import)."""
+        model = RULE_KINDS.rules_model
+        if isinstance(v, model):
+            return v
+        if isinstance(v, RulesBase):
+            v = v.model_dump()
+        return model.model_validate(v, context=info.context)
+
+    def rule_items(self) -> list[RuleItem]:
+        """Every rule of this code, normalised, with its final id (see ``Rules.items``)."""
+        return list(self.rules.items(self.id))
+
+    def all_examples(self) -> list[str]:
+        """Examples of every language, in language order."""
+        return [t for texts in self.examples.values() for t in texts]
+
+    def all_counterexamples(self) -> list[str]:
+        """Counterexamples of every language, in language order."""
+        return [t for texts in self.counterexamples.values() for t in texts]
+
+
+class CodebookMetadata(Frozen):
+    """Top-level metadata of a codebook."""
+
+    name: NonEmptyStr
+    version: NonEmptyStr = "0.1.0"
+    languages: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["en"])
+    authors: list[NonEmptyStr] = Field(default_factory=list)
+    description: str = ""
+    license: str | None = None
+    created: str | None = None
+    changed: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            msg = f"version must be a string; quote it in YAML (version: '{v}')."
+            raise ValueError(msg)
+        return v
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        bad = [x for x in v if not LANG_RE.match(x)]
+        if bad:
+            msg = f"languages must be ISO 639 codes such as 'en' or 'id'. Got {bad}."
+            raise ValueError(msg)
+        if len(set(v)) != len(v):
+            msg = f"languages lists a language twice: {v}."
+            raise ValueError(msg)
+        return v
+
+    v_authors = field_validator("authors", mode="before")(
+        lambda cls, v: [v] if isinstance(v, str) else ([] if v is None else v)
+    )
+    v_description = field_validator("description", mode="before")(
+        lambda cls, v: "" if v is None else _strip(v)
+    )
+
+    @field_validator("created", "changed", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        if isinstance(v, (_dt.date, _dt.datetime)):
+            return v.isoformat()
+        return v
