@@ -109,8 +109,13 @@ def test_coder_passages_join_adjacent_sentences_of_one_turn(tp_codebook):
 def test_coder_stores_no_parent_rollups(tiny_coded, tp_codebook):
     _, codings = tiny_coded
     f = codings.to_frame()
-    assert set(f["code"]) <= set(tp_codebook.leaves)
+    assert set(f["code"]) <= set(tp_codebook.codable)  # never a theme (codable: false)
     assert not f["evidence"].str.startswith("via children").any()
+    # a parent is coded only where none of its descendants is: the specific code carries it
+    for r in f.itertuples():
+        desc = set(tp_codebook.descendants(r.code))
+        overlapping = f[(f["doc_id"] == r.doc_id) & (f["start"] < r.end) & (f["end"] > r.start)]
+        assert not desc & set(overlapping["code"]), (r.code, r.text)
 
 
 def test_coder_rules_only_and_top_k(tp_codebook):
@@ -118,9 +123,8 @@ def test_coder_rules_only_and_top_k(tp_codebook):
     assert set(rules.to_frame()["source"]) == {"rule"}
     assert rules.meta["model_id"] == ""
     top = qc.Coder(tp_codebook, unit="sentence", embeddings=False, top_k=1, progress=False).code(tiny_corpus())
-    leaves = top.to_frame()
-    leaves = leaves[leaves["code"].isin(tp_codebook.leaves)]
-    assert leaves.groupby("segment_id").size().max() == 1
+    coded = top.to_frame()
+    assert len(coded) and coded.groupby("segment_id").size().max() == 1
 
 
 def test_coder_human_codings_win(tiny_coded, tp_codebook, default_embedder, cache_dir):
@@ -357,7 +361,8 @@ def test_coder_single_rule_hit_needs_semantic_support(tp_codebook, default_embed
     # the keyword alone codes the off-topic sentence only when support is switched off
     assert loose[(loose["code"] == "convergence") & loose["text"].str.contains(lunch)]["source"].tolist() == ["rule"]
     assert strict[(strict["code"] == "convergence") & strict["text"].str.contains(lunch)].empty
-    on_topic = strict[(strict["code"] == "convergence") & strict["text"].str.contains("ministry")]
+    family = ["convergence", *tp_codebook.descendants("convergence")]
+    on_topic = strict[strict["code"].isin(family) & strict["text"].str.contains("ministry")]
     assert len(on_topic) == 1
     scores = qc.Coder(tp_codebook, **kw).score(corpus)
     j = scores.codes.index("convergence")

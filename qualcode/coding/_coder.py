@@ -14,6 +14,7 @@ import dataclasses
 import html
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -26,10 +27,10 @@ from ..backends import EmbeddingCache
 from ..codebook import Codebook
 from ..codings import Codings
 from ..corpus import ROLES, UNITS, Corpus
-from ..errors import CodingsError, NotFittedError
+from ..errors import CodingsError, NotFittedError, QualcodeWarning
 from ..rules import RuleMatcher
 from ._embed import EmbeddingMatcher
-from ._fusion import decide, machine_rows
+from ._fusion import decide, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
@@ -47,6 +48,8 @@ _RULE_PRECISION = 0.6
 
 #: Units a Coder codes in: the corpus units plus ``passage`` (sentences merged after deciding).
 CODER_UNITS: tuple[str, ...] = ("passage", *UNITS)
+
+_CORPUS = [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})]
 
 #: The speaker roles coded by default: the informants, and turns without a speaker label.
 INFORMANT_ROLES: tuple[str, ...] = ("respondent", "participant", "unknown")
@@ -209,8 +212,6 @@ class Coder:
             for attr in ("matchers_", "embedder_", "prototypes_"):
                 if hasattr(self, attr):
                     delattr(self, attr)
-        elif hasattr(self, "embedder_") and self.embedder_.codes != self._direct_codes():
-            del self.embedder_, self.prototypes_  # fit made parents codable: score them too
         self.codebook_fingerprint_ = fp
         if self.rules and not hasattr(self, "matchers_"):
             self.matchers_ = RuleMatcher(self.codebook)
@@ -244,10 +245,13 @@ class Coder:
         return [c.id for c in self.codebook.codes if c.id in direct or c.id in ruled]
 
     def _direct_codes(self) -> list[str]:
-        """Codes scored by embeddings: the leaves, plus every parent the human coders used on its own."""
-        extra = set(getattr(self, "learned_codes_", ()))
-        leaves = set(self.codebook.leaves)
-        return [c.id for c in self.codebook.codes if c.id in leaves or c.id in extra]
+        """Codes scored by embeddings: the codebook's codable codes (leaves and codable parents)."""
+        return list(self.codebook.codable)
+
+    def in_scope(self, corpus: Corpus) -> Corpus:
+        """The documents of ``corpus`` the codebook applies to (its ``scope``; all without one)."""
+        ids = self.codebook.in_scope(corpus)
+        return corpus if len(ids) == len(corpus.documents) else corpus.subset(ids)
 
     def coded_roles(self) -> tuple[str, ...] | None:
         """The speaker roles whose segments are coded (None: every role)."""
@@ -272,14 +276,16 @@ class Coder:
             vectors: precomputed segment embeddings (see :meth:`code`).
 
         Returns:
-            The :class:`~qualcode.coding.SegmentScores`, with the effective thresholds (the
+            The :class:`~qualcode.coding.SegmentScores` of the segments of the documents in the
+            codebook's scope spoken in the coded roles, with the effective thresholds (the
             codebook's, the Coder's ``threshold``, and thresholds raised by ``fit``).
 
         Raises:
             InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
         """
-        check_param("corpus", corpus, [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})], "Coder")
+        check_param("corpus", corpus, _CORPUS, "Coder")
         self._prepare()
+        corpus = self.in_scope(corpus)
         unit = "sentence" if self.unit == "passage" else self.unit
         seg = corpus.segments(unit, window=self.window, attributes=False)
         seg["pos"] = seg.groupby("doc_id", sort=False).cumcount()
@@ -343,6 +349,21 @@ class Coder:
             EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
+        check_param("corpus", corpus, _CORPUS, "Coder")
+        self._check_params()
+        n_docs = len(corpus.documents)
+        corpus = self.in_scope(corpus)
+        n_in = len(corpus.documents)
+        unused = self.codebook.scope_keys_missing(corpus) if n_in == n_docs else []
+        if unused:
+            msg = (f"codebook {self.codebook.name!r} is scoped by {', '.join(unused)}, which no document "
+                   "or case of this corpus has: every document is coded")
+            warnings.warn(msg, QualcodeWarning, stacklevel=2)
+        if n_in < n_docs and 2 * n_in < n_docs:
+            scope = ", ".join(f"{k}={'|'.join(v)}" for k, v in self.codebook.scope.items())
+            msg = (f"codebook {self.codebook.name!r} applies to {n_in} of {n_docs} documents (scope {scope}); "
+                   f"the other {n_docs - n_in} are not coded")
+            warnings.warn(msg, QualcodeWarning, stacklevel=2)
         s = self.score(corpus, vectors=vectors)
         bar.update(2)
         seg, codes = s.segments, s.codes
@@ -356,6 +377,7 @@ class Coder:
             classifier_probs=probs,
             classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
         )
+        d = prefer_specific(d, codes, self.codebook)
         human_f = None if human is None else self._human(human)
         blocked = np.zeros((len(seg), len(codes)), dtype=bool)
         if human_f is not None and len(human_f):
@@ -371,6 +393,7 @@ class Coder:
             frame = merge_passages(frame, seg, {d.doc_id: d.text for d in corpus.documents})
         frame = frame.drop(columns=["seg"], errors="ignore")
         meta = self._meta(corpus, s.thresholds)
+        meta["documents"] = {"in_scope": len(corpus.documents), "total": n_docs, "scope": self.codebook.scope}
         if len(frame):  # every machine coding names the codebook and model that produced it
             frame["codebook_fingerprint"] = meta.get("codebook_fingerprint")
             frame["model_id"] = meta.get("model_id") or ""
@@ -474,9 +497,6 @@ class Coder:
         for attr in ("classifiers_", "thresholds_", "rule_precise_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        # a parent the coders used on its own is learned and coded like a leaf
-        used = set(human["code"].astype(str))
-        self.learned_codes_ = [c.id for c in self.codebook.codes if c.id in used and self.codebook.children(c.id)]
         s = self.score(corpus)
         seg, codes = s.segments, s.codes
         y, labelled = segment_labels(seg, human, codes)

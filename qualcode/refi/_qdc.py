@@ -179,9 +179,8 @@ def _q(ns: str, tag: str) -> str:
 
 # --------------------------------------------------------------------------- export
 def _is_codable(cb: Codebook, code: Code) -> bool:
-    if not cb.children(code.id):
-        return True
-    return not code.rules.is_empty or bool(code.examples)
+    """REFI-QDA ``isCodable``: the codebook's own ``codable`` (leaves always are)."""
+    return code.codable or not cb.children(code.id)
 
 
 def codes_to_xml(codebook: Codebook, parent: etree._Element,
@@ -451,6 +450,8 @@ def codebook_from_codes_element(
         color = _color(el.get("color"))
         if color:
             rec["color"] = color
+        if (el.get("isCodable") or "").strip().lower() == "false" and _kids(el, "Code"):
+            rec["codable"] = False  # a theme that only groups codes (a leaf is always codable)
         by_flat_name.setdefault((chain_parent, label), cid)
         records.append(rec)
         for child in _kids(el, "Code"):
