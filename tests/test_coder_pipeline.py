@@ -272,6 +272,19 @@ def test_coder_fit_never_passes_human_codings_through_and_cross_validates(qabs, 
     assert 0.2 < k_oof < k_in, (k_oof, k_in)
     with pytest.raises(qc.errors.CodingsError, match="at least 2 documents"):
         coder.cross_validate(sub, humans["final/A"].filter(doc_id=ids[:1]))
+    # reliability refuses circular agreement and warns about in-sample agreement
+    import warnings
+
+    from qualcode import reliability
+
+    with pytest.raises(qc.errors.CodingsError, match="circular"):
+        reliability.agreement(human, coder.code(sub, human=human), sub, unit="turn")
+    with pytest.warns(qc.errors.QualcodeWarning, match="in-sample"):
+        reliability.agreement(human, in_sample, sub, unit="turn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", qc.errors.QualcodeWarning)
+        honest = reliability.agreement(human, oof, sub, unit="turn")
+    assert honest.loc["(pooled)", "kappa"] == pytest.approx(k_oof, abs=0.05)
 
 
 def test_coder_fit_rejects_bad_cv(qabs):

@@ -445,6 +445,7 @@ class Coder:
             "corpus_fingerprint": getattr(corpus, "fingerprint", None),
             "coder": self._name(),
             "fitted": self.is_fitted,
+            "trained_on_docs": sorted(set(self.human_["doc_id"].astype(str))) if self.is_fitted else [],
             "rules": bool(self.rules),
             "embeddings": bool(self.embeddings),
         }
