@@ -38,6 +38,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "explore": ("qualcode.explore", None),
     "reports": ("qualcode.reports", None),
     "default_cache_dir": ("qualcode._io", "default_cache_dir"),
+    "Project": ("qualcode.project", "Project"),
+    "review": ("qualcode.app", "review"),
 }
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "Codings",
     "Corpus",
     "Document",
+    "Project",
     "SourceInfo",
     "Turn",
     "__version__",
@@ -63,6 +66,7 @@ __all__ = [
     "refi",
     "reliability",
     "reports",
+    "review",
     "testing",
 ]
 

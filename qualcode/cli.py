@@ -24,6 +24,8 @@ _SUBCOMMAND_MODULES = (
     "qualcode._cli_code",
     "qualcode._cli_evaluate",
     "qualcode._cli_refi",
+    "qualcode.project._cli",  # qualcode project create|import|export|show
+    "qualcode.app._cli",  # qualcode serve
 )
 
 _EPILOG = """\
@@ -36,6 +38,7 @@ examples:
   qualcode evaluate results/codings.csv transcripts_sample/gold_codings.csv --corpus transcripts_sample/
   qualcode export transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --qdpx project.qdpx
   qualcode import project.qdpx --out imported/
+  qualcode project create study.qcproj --from results/ && qualcode serve study.qcproj
 """
 
 
