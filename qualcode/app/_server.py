@@ -131,8 +131,19 @@ class AppServer:
         """The project served."""
         return self.state.project
 
+    def warm_up(self) -> None:
+        """Load the sentence segmenter now (in the background), not on the first retrieval."""
+
+        def work() -> None:
+            from .. import Corpus, Document
+
+            Corpus([Document("warm-up", "One. Two.")]).segments("sentence", attributes=False)
+
+        threading.Thread(target=work, name="qualcode-app-warm-up", daemon=True).start()
+
     def start(self) -> AppServer:
         """Serve in a background (daemon) thread; returns ``self``."""
+        self.warm_up()
         self._thread = threading.Thread(target=self.httpd.serve_forever, name=f"qualcode-app-{self.port}",
                                         daemon=True)
         self._thread.start()
@@ -140,6 +151,7 @@ class AppServer:
 
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted."""
+        self.warm_up()
         self.httpd.serve_forever()
 
     def stop(self) -> None:

@@ -105,7 +105,7 @@ class AnnotationsMixin:
             ProjectError: unknown documents or codes, bad offsets or values (every problem is
                 listed).
         """
-        from .._codings import Codings
+        from .. import Codings
 
         frame = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
         if check_codes and len(frame):
@@ -221,7 +221,7 @@ class AnnotationsMixin:
             A Codings with the usual columns plus ``coding_id, status, threshold, priority,
             text, codebook_fingerprint, created_at, updated_at``, in reading order.
         """
-        from .._codings import Codings
+        from .. import Codings
 
         where, params = self._filters(coder=coder, status=status, doc_id=doc_id, code=code)
         rows = self._q(
@@ -419,7 +419,7 @@ class AnnotationsMixin:
             f.loc[machine, "coder"] = [who.get(int(i), "reviewer") for i in f.loc[machine, "coding_id"]]
             f.loc[machine, "source"] = "human"
             f.loc[machine, "score"] = 1.0
-        from .._codings import Codings
+        from .. import Codings
 
         return Codings(f)
 
@@ -558,7 +558,7 @@ class AnnotationsMixin:
         Returns:
             ``{"removed": n, "added": n, "skipped": n}``.
         """
-        from .._codings import Codings
+        from .. import Codings
 
         f = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
         f = f[f["source"] != "human"]

@@ -73,7 +73,7 @@ def _summary(added: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode project ACTION``."""
-    from .._codebook import Codebook
+    from .. import Codebook
     from ._store import Project, ProjectError
 
     if args.action == "create":

@@ -36,6 +36,8 @@ __all__ = [
 #: The file that marks a folder written by :func:`export_folder`.
 MANIFEST = "qualcode-project.json"
 _FORMAT = 1
+#: The columns of a codings table (``qualcode.Codings``) that an export carries.
+_CODING_COLUMNS = ("doc_id", "case_id", "segment_id", "start", "end", "code", "coder", "source", "score", "evidence")
 _CODING_LABEL = re.compile(r"^(?P<doc>.+)@(?P<s>\d+)-(?P<e>\d+)/(?P<code>[a-z][a-z0-9_]*)$")
 
 
@@ -110,8 +112,7 @@ def import_results(project: Project, path: str | Path) -> dict[str, Any]:
     Raises:
         ProjectError: ``run.json`` is unreadable or names paths that cannot be found.
     """
-    from .._codebook import Codebook
-    from .._codings_io import read_codings
+    from .. import Codebook, read_codings
     from ..readers import read_corpus
 
     res = Path(path)
@@ -160,7 +161,7 @@ def import_results(project: Project, path: str | Path) -> dict[str, Any]:
 def import_codings(project: Project, path: str | Path, *, coder: str | None = None,
                    status: str | None = None) -> dict[str, Any]:
     """Add the codings of a CSV/TSV/XLSX file (offsets or quotes; see :func:`qualcode.read_codings`)."""
-    from .._codings_io import read_codings
+    from .. import read_codings
 
     codings = read_codings(path, project.corpus, coder=coder)
     ids = project.add_codings(codings, status=status)
@@ -284,7 +285,7 @@ def export_qdpx(project: Project, path: str | Path, *, status: Iterable[str] = (
     Raises:
         ProjectError: the project has no codebook.
     """
-    from .._codings import CODING_COLUMNS, Codings
+    from .. import Codings
     from ..refi import write_qdpx
 
     cb = project.codebook
@@ -297,7 +298,7 @@ def export_qdpx(project: Project, path: str | Path, *, status: Iterable[str] = (
         warnings.warn(f"{len(f[f['code'].isin(unknown)])} coding(s) of codes not in the active codebook "
                       f"({', '.join(unknown[:10])}) are not exported.", ProjectWarning, stacklevel=3)
         f = f[~f["code"].isin(unknown)]
-    f = f[list(CODING_COLUMNS)]
+    f = f[list(_CODING_COLUMNS)]
     return write_qdpx(path, project.corpus, cb, Codings(f), overwrite=overwrite, name=project.name,
                       memos=_memos_for_export(project, f))
 
@@ -406,8 +407,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _import_export_folder(project: Project, folder: Path) -> dict[str, Any]:
     """Read back a folder written by :func:`export_folder`, exactly."""
-    from .._codebook import Codebook
-    from .._model import Corpus, Document, SourceInfo, Turn
+    from .. import Codebook, Corpus, Document, SourceInfo, Turn
 
     docs = _read_csv(folder / "documents.csv")
     turns = _read_csv(folder / "turns.csv") if (folder / "turns.csv").is_file() else pd.DataFrame()
@@ -448,6 +448,8 @@ def _import_export_folder(project: Project, folder: Path) -> dict[str, Any]:
             out["codebook"] = f"{cb.name} v{cb.version}"
     out["documents"] = project.add_corpus(Corpus(documents, cases=cases), on_duplicate="skip")
     codings = pd.read_csv(folder / "codings.csv") if (folder / "codings.csv").is_file() else pd.DataFrame()
+    if "evidence" in codings.columns:
+        codings["evidence"] = codings["evidence"].astype(object).where(codings["evidence"].notna(), "")
     old_ids: list[int] = []
     if len(codings):
         keep = [c for c in ("doc_id", "start", "end", "code", "coder", "source", "status", "score", "evidence",

@@ -281,7 +281,7 @@ class Project(AnnotationsMixin):
         Raises:
             TypeError: ``codebook`` is not a :class:`qualcode.Codebook`.
         """
-        from .._codebook import Codebook
+        from .. import Codebook
 
         if not isinstance(codebook, Codebook):
             msg = f"set_codebook takes a Codebook. Got {type(codebook).__name__} instead."
@@ -300,7 +300,7 @@ class Project(AnnotationsMixin):
     @property
     def codebook(self) -> Any:
         """The active :class:`qualcode.Codebook` (``None`` when the project has none)."""
-        from .._codebook import Codebook
+        from .. import Codebook
 
         fp = self._meta("codebook")
         if fp is None:
@@ -343,7 +343,7 @@ class Project(AnnotationsMixin):
         Raises:
             ProjectError: a duplicate ``doc_id`` (or, with ``"skip"``, one whose text differs).
         """
-        from .._model import Corpus
+        from .. import Corpus
 
         if not isinstance(corpus, Corpus):
             msg = f"add_corpus takes a Corpus. Got {type(corpus).__name__} instead."
@@ -355,6 +355,10 @@ class Project(AnnotationsMixin):
         added = 0
         with self._write() as c:
             existing = {r[0]: r[1] for r in c.execute("SELECT doc_id, text FROM documents")}
+            row = c.execute("SELECT value FROM meta WHERE key = 'case_columns'").fetchone()
+            columns = json.loads(row[0]) if row else []
+            columns += [str(k) for k in cases.columns if str(k) not in columns]
+            self._set_meta(c, "case_columns", json.dumps(columns))  # order, and columns with no value
             for case_id, row in cases.iterrows():
                 attrs = {str(k): _jsonable(v) for k, v in row.items()}
                 attrs = {k: v for k, v in attrs.items() if v is not None}
@@ -403,7 +407,7 @@ class Project(AnnotationsMixin):
     @property
     def corpus(self) -> Any:
         """Every document as a :class:`qualcode.Corpus` (cached until documents change)."""
-        from .._model import Corpus, Document, SourceInfo, Turn
+        from .. import Corpus, Document, SourceInfo, Turn
 
         version = self._meta("documents_version", "0") or "0"
         if self._corpus_cache is not None and self._corpus_cache[0] == version:
@@ -423,6 +427,8 @@ class Project(AnnotationsMixin):
         case_rows = {r[0]: json.loads(r[1]) for r in self._q("SELECT case_id, attributes FROM cases ORDER BY rowid")}
         cases = pd.DataFrame.from_dict(case_rows, orient="index") if case_rows else None
         if cases is not None:
+            columns = json.loads(self._meta("case_columns", "[]") or "[]")
+            cases = cases.reindex(columns=columns + [c for c in cases.columns if c not in columns])
             cases.index.name = "case_id"
             cases = cases.infer_objects()
         corpus = Corpus(docs, cases=cases)

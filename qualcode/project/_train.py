@@ -41,7 +41,7 @@ def make_coder(project: Project, *, embedder: Any = None, cache_dir: Any = None,
     Raises:
         ProjectError: the project has no codebook.
     """
-    from .._coder import Coder
+    from .. import Coder
 
     cb = project.codebook
     if cb is None:
@@ -98,7 +98,7 @@ def learning_curve(
         "recall"}, ...], "held_out": [doc ids], "n_held_out_codings": n, "note": str}``;
         ``points`` is empty (and ``note`` says why) with fewer than two coded documents.
     """
-    from .._codings import Codings
+    from .. import Codings
     from ..errors import CodingsError
 
     f = human.to_frame()
@@ -192,7 +192,7 @@ def retrain(
 
     human = project.training_codings()
     hf = human.to_frame()
-    from .._codings import Codings
+    from .. import Codings
 
     human = Codings(hf[hf["code"].isin(set(cb.ids))].reset_index(drop=True))
     summary: dict[str, Any] = {"who": who, "n_training_codings": len(human),
