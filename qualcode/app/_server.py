@@ -167,8 +167,6 @@ class AppServer:
 # -- validation helpers ----------------------------------------------------------------------------
 def _int(d: dict[str, Any], key: str, *, lo: int = 0, hi: int = 2**31, default: int | None = None) -> int:
     v = d.get(key, default)
-    if isinstance(v, list):
-        v = v[0] if v else default
     if v is None:
         msg = f"'{key}' is required."
         raise BadRequest(msg)
@@ -187,8 +185,6 @@ def _int(d: dict[str, Any], key: str, *, lo: int = 0, hi: int = 2**31, default: 
 
 def _str(d: dict[str, Any], key: str, *, required: bool = True, max_len: int = 500, default: str | None = None) -> str | None:
     v = d.get(key, default)
-    if isinstance(v, list):
-        v = v[0] if v else default
     if v is None or v == "":
         if required:
             msg = f"'{key}' is required."
@@ -252,14 +248,14 @@ class _Handler(BaseHTTPRequestHandler):
         port = self.server.server_address[1]
         return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
 
-    def _authorised(self, query: dict[str, list[str]], *, write: bool) -> bool:
+    def _authorised(self, query: dict[str, str], *, write: bool) -> bool:
         token = self.state.token
         header = self.headers.get("X-Qualcode-Token") or ""
         if write:  # a page from another origin cannot set this header
             return hmac.compare_digest(header, token)
         if header and hmac.compare_digest(header, token):
             return True
-        q = (query.get("token") or [""])[0]
+        q = query.get("token") or ""
         if q and hmac.compare_digest(q, token):
             return True
         cookie = SimpleCookie(self.headers.get("Cookie") or "")
@@ -309,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
             if not self._host_ok():
                 self._error(403, "requests must come from this machine (Host 127.0.0.1)")
@@ -334,7 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.project.release_thread()
 
     # routing -----------------------------------------------------------------------------------
-    def _route(self, method: str, path: str, q: dict[str, list[str]]) -> None:
+    def _route(self, method: str, path: str, q: dict[str, str]) -> None:
         segs = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
         if method == "GET" and not segs:
             self._index()
@@ -393,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, data, ctype)
 
     # API: reads ----------------------------------------------------------------------------------
-    def get_project(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_project(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         cb = p.codebook
         codes = []
@@ -413,12 +409,12 @@ class _Handler(BaseHTTPRequestHandler):
             "counts": {"documents": n[0], "proposed": n[1], "accepted": n[2], "memos": n[3]},
         })
 
-    def get_documents(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_documents(self, api: list[str], q: dict[str, str]) -> None:
         self._json(views.documents_page(self.state.project, offset=_int(q, "offset", default=0),
                                         limit=_int(q, "limit", lo=1, hi=500, default=50),
                                         query=_str(q, "q", required=False, max_len=200)))
 
-    def get_document(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_document(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         doc_id = api[1]
         doc = views.document(p, doc_id)
@@ -430,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
         doc["last_change"] = p.last_change()
         self._json(doc)
 
-    def get_queue(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_queue(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         code = _str(q, "code", required=False, max_len=100)
         page = views.suggestion_queue(p, offset=_int(q, "offset", default=0),
@@ -439,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
             item["before"], item["after"], item["speaker"] = self._context(item["doc_id"], item["start"], item["end"])
         self._json(page)
 
-    def get_retrieve(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_retrieve(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         code = _str(q, "code", max_len=100)
         status = _choice(q, "status", ("accepted", "proposed", "all"), default="accepted")
@@ -452,10 +448,10 @@ class _Handler(BaseHTTPRequestHandler):
             item["before"], item["after"], item["speaker"] = self._context(item["doc_id"], item["start"], item["end"])
         self._json(page)
 
-    def get_attributes(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_attributes(self, api: list[str], q: dict[str, str]) -> None:
         self._json(views.case_attributes(self.state.project))
 
-    def get_memos(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_memos(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         target = _str(q, "target", required=False, max_len=20)
         if target is not None and target not in ("project", "code", "document", "coding"):
@@ -467,7 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
         off, lim = _int(q, "offset", default=0), _int(q, "limit", lo=1, hi=500, default=100)
         self._json({"total": len(m), "items": _records(m.iloc[off:off + lim])})
 
-    def get_compare(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_compare(self, api: list[str], q: dict[str, str]) -> None:
         from ._compare import compare
 
         a = _str(q, "a", max_len=200)
@@ -476,21 +472,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(compare(self.state.project, str(a), str(b), unit=unit, offset=_int(q, "offset", default=0),
                            limit=_int(q, "limit", lo=1, hi=200, default=25)))
 
-    def get_retrain(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_retrain(self, api: list[str], q: dict[str, str]) -> None:
         with self.state.job_lock:
             self._json(dict(self.state.job))
 
-    def get_runs(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_runs(self, api: list[str], q: dict[str, str]) -> None:
         self._json({"runs": self.state.project.runs()[-20:]})
 
-    def get_changes(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_changes(self, api: list[str], q: dict[str, str]) -> None:
         p = self.state.project
         ch = p.changes_since(_int(q, "since", default=0), limit=200)
         with self.state.job_lock:
             job = self.state.job["state"]
         self._json({"last": p.last_change(), "changes": _records(ch), "job": job})
 
-    def get_export_file(self, api: list[str], q: dict[str, list[str]]) -> None:
+    def get_export_file(self, api: list[str], q: dict[str, str]) -> None:
         name = api[1]
         if not _EXPORT_NAME.match(name):
             self._error(404, "not found")

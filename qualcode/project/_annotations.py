@@ -88,7 +88,8 @@ class AnnotationsMixin:
                     check_codes: bool = True) -> list[int]:
         """Add many codings in one transaction.
 
-        ``codings`` is a :class:`qualcode.Codings` or a DataFrame with its columns.
+        ``codings`` is a :class:`qualcode.Codings`, a DataFrame with its columns, or a list of
+        dicts with them.
 
         Args:
             codings: the table; a ``status`` column (values in :data:`STATUSES`) and a
@@ -107,7 +108,10 @@ class AnnotationsMixin:
         """
         from .. import Codings
 
-        frame = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
+        if isinstance(codings, Codings):
+            frame = codings.to_frame()
+        else:
+            frame = Codings(codings if isinstance(codings, pd.DataFrame) else pd.DataFrame(list(codings))).to_frame()
         if check_codes and len(frame):
             cb = self.codebook
             known = set(cb.ids) if cb is not None else set()

@@ -2,7 +2,7 @@
  *
  * Safety rule of this file: every text that comes from the project (documents, codes,
  * memos, evidence, names) reaches the page through textContent / createTextNode, never
- * through innerHTML or string-built HTML.  The helper h() is the only way elements are made.
+ * through the HTML parser (no inner or outer HTML assignment, no string-built markup).  The helper h() is the only way elements are made.
  */
 "use strict";
 
