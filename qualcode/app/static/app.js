@@ -615,7 +615,12 @@ async function uncode(c) {
 }
 async function moveTo(c, s, e) {
   try {
-    await api("POST", `/api/codings/${c.id}/move`, { start: s, end: e });
+    const r = await api("POST", `/api/codings/${c.id}/move`, { start: s, end: e });
+    const doc = S.doc;
+    const i = doc.codings.findIndex(x => x.id === c.id);
+    if (i >= 0) doc.codings[i] = { ...doc.codings[i], start: r.coding.start, end: r.coding.end };
+    rerenderCodingBlocks([c.id]);
+    renderCodingCard();
     await refreshDocCodings();
   } catch (err) { toast(err.message, true); }
 }
