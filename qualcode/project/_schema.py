@@ -141,6 +141,7 @@ _V2 = (
         priority = 1.0 - abs(coalesce(score, 0.5) - 0.5) / 0.5,
         updated_at = created_at""",
     "CREATE INDEX codings_queue ON codings(status, priority)",
+    "CREATE INDEX codings_document_status ON codings(document, status)",  # per-document counts
     """CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,

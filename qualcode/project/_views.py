@@ -65,12 +65,14 @@ def documents_page(project: Project, *, offset: int = 0, limit: int = 50, query:
         like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params = [like, like]
     total = project._q(f"SELECT count(*) FROM documents d {where}", params)[0][0]
+    # pick the page first, then count for its documents only
     rows = project._q(
+        f"WITH page AS (SELECT d.id, d.position FROM documents d {where} ORDER BY d.position LIMIT ? OFFSET ?) "
         "SELECT d.doc_id, d.case_id, d.kind, d.language, length(d.text) AS n_chars, "
         "(SELECT count(*) FROM turns t WHERE t.document = d.id) AS n_turns, "
         "(SELECT count(*) FROM codings c WHERE c.document = d.id AND c.status = 'accepted') AS n_accepted, "
         "(SELECT count(*) FROM codings c WHERE c.document = d.id AND c.status = 'proposed') AS n_proposed "
-        f"FROM documents d {where} ORDER BY d.position LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+        "FROM page JOIN documents d ON d.id = page.id ORDER BY page.position", (*params, int(limit), int(offset)))
     return {"total": int(total), "items": [dict(r) for r in rows]}
 
 
@@ -82,10 +84,23 @@ def suggestion_queue(project: Project, *, offset: int = 0, limit: int = 20, code
         params.append(code)
     total = project._q(f"SELECT count(*) FROM codings c WHERE {where}", params)[0][0]
     rows = project._q(
-        f"SELECT {_CODING_COLS}, substr(d.text, c.start + 1, c.\"end\" - c.start) AS text "
-        f"FROM codings c JOIN documents d ON d.id = c.document WHERE {where} "
+        f"SELECT {_CODING_COLS} FROM codings c JOIN documents d ON d.id = c.document WHERE {where} "
         "ORDER BY c.priority DESC, c.id LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
-    return {"total": int(total), "items": [dict(r) for r in rows]}
+    return {"total": int(total), "items": _with_text(project, rows)}
+
+
+def _with_text(project: Project, rows: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts with the coded ``text``, cut from the cached corpus.
+
+    Not from SQL: a ``substr`` reads the whole text of a long transcript for every row.
+    """
+    corpus = project.corpus
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["text"] = corpus[d["doc_id"]].text[d["start"]:d["end"]]
+        out.append(d)
+    return out
 
 
 def case_attributes(project: Project, max_values: int = 50) -> dict[str, list[Any]]:
@@ -141,11 +156,11 @@ def passages(
                         "ORDER BY c.case_id", params)
     n_docs = project._q(f"SELECT count(DISTINCT c.document) {base}", params)[0][0]
     rows = project._q(
-        f"SELECT {_CODING_COLS}, substr(d.text, c.start + 1, c.\"end\" - c.start) AS text {base} "
+        f"SELECT {_CODING_COLS} {base} "
         "ORDER BY c.case_id, d.position, c.start, c.id LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
     by_case = {r[0]: int(r[1]) for r in counts}
     return {"total": sum(by_case.values()), "n_cases": len(by_case), "n_documents": int(n_docs),
-            "by_case": by_case, "items": [dict(r) for r in rows]}
+            "by_case": by_case, "items": _with_text(project, rows)}
 
 
 def _as_text(v: Any) -> str:
