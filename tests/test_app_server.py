@@ -188,3 +188,46 @@ def test_review_in_jupyter_returns_an_iframe_on_loopback(tmp_path):
         assert conn.getresponse().status == 200
     finally:
         frame.server.stop()
+
+
+def test_compare_reports_the_reliability_modules_kappa_and_the_disagreements(server):
+    from qualcode import reliability
+
+    p = server.project
+    text_a = p.corpus["int_a"].text
+    s1 = text_a.index("Most programs")
+    s2 = text_a.index("We check the e-monev")
+    p.add_coding("int_a", s1, s1 + 40, "planning", coder="ana")
+    p.add_coding("int_a", s2, s2 + 30, "data_use", coder="ana")
+    p.add_coding("int_a", s1, s1 + 40, "planning", coder="budi")
+    p.add_coding("int_a", s2, s2 + 30, "planning", coder="budi")
+    p.add_coding("int_b", 0, 20, "planning", coder="budi")  # a document ana did not code: left out
+    status, out, _ = request(server, "GET", "/api/compare?a=ana&b=budi&unit=sentence")
+    assert status == 200 and out["documents"] == ["int_a"]
+    corpus = p.corpus.subset(["int_a"])
+    ref = reliability.agreement_report(p.codings(coder="ana"), p.codings(coder="budi").filter(doc_id="int_a"), corpus,
+                                       by_document=False, codes=["planning", "data_use"])
+    pooled = ref[ref["code"] == "(pooled)"].iloc[0]
+    assert out["pooled"]["kappa"] == pytest.approx(pooled["kappa"], abs=1e-4)
+    assert {r["code"] for r in out["table"]} == {"planning", "data_use"}
+    dis = out["disagreements"]
+    assert dis["total"] == 1 and dis["items"][0]["only_a"] == "data_use" and dis["items"][0]["only_b"] == "planning"
+    assert request(server, "GET", "/api/compare?a=ana&b=nobody")[1]["error"].startswith("no coder 'nobody'")
+
+
+def test_retrieval_groups_by_case_filters_by_attribute_and_gives_context(server):
+    p = server.project
+    for doc_id, phrase in (("int_a", "We copy last year's list"), ("int_b", "He leaves everything to Bappeda."),
+                           ("int_c", "Kami hanya menyesuaikan target")):
+        t = p.corpus[doc_id].text
+        s = t.index(phrase)
+        p.add_coding(doc_id, s, s + len(phrase), "planning", coder="ana")
+    status, out, _ = request(server, "GET", "/api/retrieve?code=planning")
+    assert status == 200 and out["total"] == 3 and out["n_cases"] == 3
+    item = next(i for i in out["items"] if i["doc_id"] == "int_b")
+    assert item["before"].endswith("The head rarely attends. ") and item["text"] == "He leaves everything to Bappeda."
+    assert item["after"].strip().startswith("Coordination meetings happen") and item["speaker"] == "Respondent"
+    status, out, _ = request(server, "GET", "/api/retrieve?code=planning&attribute=agency&value=Bappeda")
+    assert [i["doc_id"] for i in out["items"]] == ["int_a", "int_c"] and out["by_case"] == {"int_a": 1, "int_c": 1}
+    assert request(server, "GET", "/api/retrieve?code=planning&coder=budi")[1]["total"] == 0
+    assert request(server, "GET", "/api/attributes")[1]["gov_level"] == ["city", "province", "regency"]

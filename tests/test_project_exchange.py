@@ -70,7 +70,7 @@ def test_import_results_resolves_the_corpus_relative_to_the_run(tmp_path, result
     (moved / "results" / "run.json").write_text(json.dumps(info))
     monkeypatch.chdir(tmp_path)
     with qc.Project.create(tmp_path / "a.qcproj") as p:
-        with pytest.raises(ProjectError, match="'transcripts' it names is not found"):
+        with pytest.raises(ProjectError, match="'transcripts' it names is not found \\(looked for "):
             p.import_path(moved / "results")
         shutil.copytree(study[0], moved / "transcripts")
         assert p.import_path(moved / "results")["documents"] == 4

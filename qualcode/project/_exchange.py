@@ -95,8 +95,9 @@ def _resolve(raw: str, results: Path, what: str) -> Path:
     for c in cands:
         if c.exists():
             return c
-    msg = (f"{results / 'run.json'}: the {what} {raw!r} it names is not found "
-           f"(looked in {', '.join(str(c.parent) for c in cands)}); run the import from the folder the run was started in.")
+    looked = ", ".join(dict.fromkeys(str(c.resolve()) for c in cands))
+    msg = (f"{results / 'run.json'}: the {what} {raw!r} it names is not found (looked for {looked}); "
+           "run the import from the folder the run was started in.")
     raise ProjectError(msg)
 
 
