@@ -231,3 +231,13 @@ def test_retrieval_groups_by_case_filters_by_attribute_and_gives_context(server)
     assert [i["doc_id"] for i in out["items"]] == ["int_a", "int_c"] and out["by_case"] == {"int_a": 1, "int_c": 1}
     assert request(server, "GET", "/api/retrieve?code=planning&coder=budi")[1]["total"] == 0
     assert request(server, "GET", "/api/attributes")[1]["gov_level"] == ["city", "province", "regency"]
+
+
+def test_serve_command_bad_input_is_one_line(tmp_path, capsys):
+    from qualcode.cli import main
+
+    assert main(["serve", str(tmp_path / "missing.qcproj"), "--no-browser"]) == 2
+    assert main(["serve", str(tmp_path / "missing.qcproj"), "--port", "70000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"qualcode: error: {tmp_path / 'missing.qcproj'}: no such project file (create one with "
+                   "`qualcode project create`).", "qualcode: error: --port must be in [0, 65535]. Got 70000 instead."]

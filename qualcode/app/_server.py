@@ -55,7 +55,7 @@ _MAX_BODY = 1_000_000
 _MAX_TEXT = 100_000
 _EXPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(qdpx|csv|zip)$")
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'self' http://localhost:* http://127.0.0.1:*")
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'self' http://localhost:* http://127.0.0.1:* vscode-webview:")
 
 
 class BadRequest(QualcodeError, ValueError):
@@ -418,6 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
         p = self.state.project
         doc_id = api[1]
         doc = views.document(p, doc_id)
+        if q.get("codings_only") == "1":  # a refresh: the page already has the text and turns
+            doc.pop("text")
+            doc.pop("turns")
         statuses = ["proposed", "accepted"] + (["rejected"] if _str(q, "rejected", required=False) == "1" else [])
         doc["codings"] = views.document_codings(p, doc_id, statuses)
         memos = p.memos(doc_id=doc_id)

@@ -474,7 +474,7 @@ function rerenderCodingBlocks(ids) {
 async function refreshDocCodings() {
   const doc = S.doc;
   if (!doc) return;
-  const fresh = await api("GET", "/api/documents/" + encodeURIComponent(doc.doc_id) + qs({ rejected: doc.showRejected ? 1 : "" }));
+  const fresh = await api("GET", "/api/documents/" + encodeURIComponent(doc.doc_id) + qs({ rejected: doc.showRejected ? 1 : "", codings_only: 1 }));
   if (S.doc !== doc) return;
   doc.codings = fresh.codings;
   doc.memos = fresh.memos;
