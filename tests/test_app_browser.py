@@ -98,7 +98,7 @@ def drag_select(d, start, end):
     """Select document characters [start, end) with a real mouse drag; return the page's selection."""
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
 
-    rects = d.execute_script("""
+    make_range = """
         const [s, e] = arguments;
         const pieces = [...document.querySelectorAll('#doctext .pc')];
         const at = off => { const p = pieces.find(x => +x.dataset.s <= off && off < +x.dataset.e);
@@ -106,12 +106,16 @@ def drag_select(d, start, end):
         const r = document.createRange();
         const [n1, o1] = at(s); const [n2, o2] = at(e - 1);
         r.setStart(n1, o1); r.setEnd(n2, o2 + 1);
-        r.startContainer.parentElement.scrollIntoView({block: 'center'});
+    """
+    d.execute_script(make_range + "r.startContainer.parentElement.scrollIntoView({block: 'center'});", start, end)
+    # blocks coming into view are laid out on the next frames (content-visibility: auto): let them settle
+    d.execute_async_script("const done = arguments[arguments.length - 1];"
+                           "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 300)));")
+    x1, y1, x2, y2 = d.execute_script(make_range + """
         const rs = [...r.getClientRects()].filter(x => x.width > 0);
         const a = rs[0], b = rs[rs.length - 1];
         return [a.left + 1, a.top + a.height / 2, b.right - 1, b.top + b.height / 2];
     """, start, end)
-    x1, y1, x2, y2 = rects
     ab = ActionBuilder(d)
     ab.pointer_action.move_to_location(int(x1), int(y1)).pointer_down().move_to_location(int(x2), int(y2)).pointer_up()
     ab.perform()
@@ -174,12 +178,11 @@ def test_open_code_review_memo_retrain_export(driver, study_project):
         assert "Dominant central convergence" in tip.text and "ana" in tip.text
 
         # -- a memo on the document ---------------------------------------------------------
-        box = css(d, "#doc-memos textarea")[0]
-        box.click()
-        box.send_keys("Bu Ratna contradicts the pseudo-technocracy pattern.")
         from selenium.webdriver.common.keys import Keys
 
-        box.send_keys(Keys.CONTROL, Keys.ENTER)
+        css(d, "#doc-memos textarea")[0].click()  # then type as a person does, into whatever has the focus
+        press(d, "Bu Ratna contradicts the pseudo-technocracy pattern.")
+        ActionChains(d).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL).perform()
         wait_for(lambda: len(p.memos(doc_id=TARGET)) == 1, what="the memo in the database")
         assert p.memos(doc_id=TARGET).loc[0, "author"] == "ana"
         wait_for(lambda: "pseudo-technocracy" in css(d, "#doc-memos")[0].text, what="the memo on the page")
@@ -316,6 +319,9 @@ def test_two_tabs_see_each_others_changes(driver, ui_project):
         d.get(server.url + "#/doc/xss")
         wait_for(lambda: d.execute_script("return document.body.dataset.docReady") == "xss", what="tab 2")
         assert not css(d, ".stripe")
+        css(d, "#doc-memos textarea")[0].click()
+        press(d, "half-written memo")  # typing in tab 2 while tab 1 codes
+        second = d.current_window_handle
         d.switch_to.window(first)
         d.execute_script("""
             const p = [...document.querySelectorAll('#doctext .pc')].find(x => x.textContent.includes('We plan'));
@@ -325,8 +331,15 @@ def test_two_tabs_see_each_others_changes(driver, ui_project):
         wait_for(lambda: [x for x in css(d, "#picker") if x.is_displayed()], what="the picker")
         press(d, "plan", "\ue007")
         wait_for(lambda: len(p.codings()) == 1, what="the coding")
-        d.switch_to.window([h for h in d.window_handles if h != first][0])
+        d.switch_to.window(second)
         wait_for(lambda: css(d, ".stripe"), timeout=10, what="tab 2 to show tab 1's coding")
+        assert css(d, "#doc-memos textarea")[0].get_attribute("value") == "half-written memo"  # not lost
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        ActionChains(d).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL).perform()
+        wait_for(lambda: len(p.memos(doc_id="xss")) == 1, what="the memo typed during the refresh")
+        assert p.memos(doc_id="xss").loc[0, "text"] == "half-written memo"
         d.close()
         d.switch_to.window(first)
     finally:

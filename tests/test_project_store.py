@@ -277,3 +277,12 @@ def test_a_version_1_database_is_migrated_with_a_backup(tmp_path):
     b = sqlite3.connect(backup)
     assert b.execute("PRAGMA user_version").fetchone()[0] == 1
     b.close()
+
+
+def test_the_docstring_example_runs():
+    import doctest
+
+    from qualcode.project import _store
+
+    result = doctest.testmod(_store, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

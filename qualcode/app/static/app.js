@@ -572,6 +572,12 @@ function focusCoding(id) {
 
 function renderCodingCard() {
   const doc = S.doc;
+  if (doc.cardFor === doc.focus) keepTyping(doc.sideCoding, renderCodingCardNow);  // same coding: keep a memo being typed
+  else renderCodingCardNow();
+  doc.cardFor = doc.focus;
+}
+function renderCodingCardNow() {
+  const doc = S.doc;
   const card = clear(doc.sideCoding);
   card.append(h("h3", { text: "Coding" }));
   const c = doc.codings.find(x => x.id === doc.focus);
@@ -651,8 +657,23 @@ function nudge(c, side, dir) {
 
 function renderDocMemos() {
   const doc = S.doc;
-  const card = clear(doc.sideMemos);
-  card.append(h("h3", { text: "Memos on this document" }), memoBlock(doc.memos || [], { doc_id: doc.doc_id }, null));
+  keepTyping(doc.sideMemos, () => {
+    clear(doc.sideMemos).append(h("h3", { text: "Memos on this document" }), memoBlock(doc.memos || [], { doc_id: doc.doc_id }, null));
+  });
+}
+
+// Re-render a panel without losing what is being typed in it (a refresh may come from another
+// window at any moment): keep the values of its text fields, and the focus and caret.
+function keepTyping(container, render) {
+  const fields = [...container.querySelectorAll("textarea, input[type=text]")];
+  const values = fields.map(f => f.value);
+  const active = fields.indexOf(document.activeElement);
+  const caret = active >= 0 ? [fields[active].selectionStart, fields[active].selectionEnd] : null;
+  render();
+  const now = [...container.querySelectorAll("textarea, input[type=text]")];
+  if (now.length !== fields.length) return;
+  now.forEach((f, i) => { if (values[i]) f.value = values[i]; });
+  if (active >= 0) { now[active].focus(); now[active].setSelectionRange(caret[0], caret[1]); }
 }
 
 // memos: a list plus a form to add one, for any target
@@ -808,8 +829,8 @@ async function viewRetrieve(main, args) {
     const code = codeSel.value;
     const r = await api("GET", "/api/memos" + qs({ target: "code", code }));
     const c = S.code.get(code);
-    clear(memoCard).append(h("h3", {}, chip(code)), c ? h("p", { class: "small", text: c.definition || "" }) : null,
-      memoBlock(r.items, { code }, "Memos on this code"));
+    keepTyping(memoCard, () => clear(memoCard).append(h("h3", {}, chip(code)), c ? h("p", { class: "small", text: c.definition || "" }) : null,
+      memoBlock(r.items, { code }, "Memos on this code")));
   }
   S.memosRefresh = loadMemos;
   async function load() {
