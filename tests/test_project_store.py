@@ -286,3 +286,21 @@ def test_the_docstring_example_runs():
 
     result = doctest.testmod(_store, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_replace_suggestions_never_reproposes_what_a_person_settled(project):
+    project.add_coding("int_a", 10, 40, "planning", coder="ana")
+    (rej,) = project.add_codings([{"doc_id": "int_a", "start": 50, "end": 60, "code": "data_use",
+                                   "coder": "qualcode:rules", "source": "rule", "score": 0.7}])
+    project.review(rej, "reject", who="ana")
+    project.add_codings([{"doc_id": "int_b", "start": 0, "end": 9, "code": "politics", "coder": "qualcode:rules",
+                          "source": "rule", "score": 0.9}])  # an old open suggestion: replaced
+    new = pd.DataFrame({"doc_id": ["int_a"] * 4, "start": [30, 45, 55, 0], "end": [45, 49, 70, 5],
+                        "code": ["planning", "planning", "data_use", "politics"], "coder": "qualcode:rules+fit",
+                        "source": "classifier", "score": [0.8, 0.6, 0.9, 0.55]})
+    out = project.replace_suggestions(new, priorities={("int_a", 45, 49, "planning"): 0.99})
+    assert out == {"removed": 1, "added": 2, "skipped": 2}
+    f = project.codings(status="proposed").to_frame()
+    assert sorted(zip(f["start"], f["end"], f["code"], strict=True)) == [(0, 5, "politics"), (45, 49, "planning")]
+    assert f.set_index("start").loc[45, "priority"] == 0.99
+    assert project.coding(rej)["status"] == "rejected"

@@ -550,9 +550,10 @@ class AnnotationsMixin:
     def replace_suggestions(self, codings: Any, *, priorities: Mapping[tuple[str, int, int, str], float] | None = None) -> dict[str, int]:
         """Replace the machine suggestions still ``proposed`` with a new machine run's codings.
 
-        Accepted and rejected suggestions stay (with their decisions); a new suggestion is
-        skipped when the same passage already has that code from a human, or a decided
-        suggestion of it.
+        Accepted and rejected suggestions stay (with their decisions).  A new suggestion is
+        skipped when it overlaps a coding of the same code in the same document that a human
+        made or that a decision settled: a passage is not proposed again for a code someone
+        already decided about.
 
         Args:
             codings: the machine codings (human rows are ignored).
@@ -562,19 +563,33 @@ class AnnotationsMixin:
         Returns:
             ``{"removed": n, "added": n, "skipped": n}``.
         """
+        import bisect
+
         from .. import Codings
 
         f = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
         f = f[f["source"] != "human"]
         with self._write() as c:
             removed = c.execute("DELETE FROM codings WHERE status = 'proposed' AND source != 'human'").rowcount
-            kept = {(r[0], r[1], r[2], r[3]) for r in c.execute(
-                'SELECT d.doc_id, c.start, c."end", c.code FROM codings c JOIN documents d ON d.id = c.document')}
+            settled: dict[tuple[str, str], list[tuple[int, int]]] = {}
+            for r in c.execute('SELECT d.doc_id, c.code, c.start, c."end" FROM codings c '
+                               "JOIN documents d ON d.id = c.document ORDER BY c.start"):
+                settled.setdefault((r[0], r[1]), []).append((int(r[2]), int(r[3])))
+            starts = {k: [a for a, _ in v] for k, v in settled.items()}
+            reach = {k: [max(e for _, e in v[: i + 1]) for i in range(len(v))] for k, v in settled.items()}
+
+            def overlaps(doc_id: str, code: str, s: int, e: int) -> bool:
+                k = (doc_id, code)
+                if k not in settled:
+                    return False
+                i = bisect.bisect_left(starts[k], e) - 1  # spans starting before e ...
+                return i >= 0 and reach[k][i] > s  # ... one of which ends after s
+
             recs = []
             skipped = 0
             for r in f.to_dict("records"):
                 key = (str(r["doc_id"]), int(r["start"]), int(r["end"]), str(r["code"]))
-                if key in kept:
+                if overlaps(key[0], key[3], key[1], key[2]):
                     skipped += 1
                     continue
                 r["status"] = "proposed"
