@@ -48,7 +48,8 @@ class Note:
         text: its text (``\n`` line ends).
         description: its ``Description``, if any.
         author: the name of the user who created it, if known.
-        attached_to: names of the objects (codes, sources, project) it is attached to.
+        attached_to: names of the objects it is attached to: ``project``, a code's name, a
+            source's doc id, or ``"<doc_id>@<start>-<end>/<code id>"`` for a coding.
     """
 
     name: str
@@ -200,6 +201,7 @@ class _Reader:
         self.selections: dict[str, tuple[str, int, int, str | None]] = {}  # guid -> doc, s, e, name
         self.source_doc: dict[str, str] = {}  # source guid -> doc_id
         self.doc_ids: set[str] = set()
+        self.coding_labels: dict[str, str] = {}  # coding guid -> "<doc_id>@<start>-<end>/<code>"
 
     # users, codes --------------------------------------------------------------------
     def read_users(self, root: etree._Element) -> None:
@@ -408,6 +410,8 @@ class _Reader:
                    "source": "human", "score": 1.0, "evidence": ""}
             if memo:
                 row["memo"] = memo
+            if _norm_guid(coding.get("guid")):  # so that a Note attached to the coding names it
+                self.coding_labels[_norm_guid(coding.get("guid")) or ""] = f"{doc_id}@{s}-{e}/{code['id']}"
             out.append(row)
         return out
 
@@ -616,6 +620,7 @@ def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
     attached: dict[str, list[str]] = {}
     names: dict[str, str] = {g: c["name"] for g, c in r.codes.items()}
     names.update(r.source_doc)
+    names.update(r.coding_labels)
 
     def scan(el: etree._Element, owner: str) -> None:
         for ref in _children(el, "NoteRef"):
