@@ -29,7 +29,7 @@ from ..codings import Codings
 from ..corpus import ROLES, UNITS, Corpus
 from ..errors import CodingsError, NotFittedError, QualcodeWarning
 from ..rules import RuleMatcher
-from ._embed import EmbeddingMatcher
+from ._embed import EmbeddingMatcher, Reference
 from ._fusion import decide, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
@@ -268,12 +268,16 @@ class Coder:
         return f"qualcode:{mode}{'+fit' if self.is_fitted else ''}"
 
     # -- scoring --------------------------------------------------------------------------
-    def score(self, corpus: Corpus, *, vectors: np.ndarray | None = None) -> SegmentScores:
+    def score(
+        self, corpus: Corpus, *, vectors: np.ndarray | None = None, reference: Reference | None = None
+    ) -> SegmentScores:
         """Score every segment of ``corpus``: rule hits and zero-shot embedding scores.
 
         Args:
             corpus: the :class:`qualcode.Corpus`.
             vectors: precomputed segment embeddings (see :meth:`code`).
+            reference: the embedding calibration reference of the whole set being coded
+                (default: computed from these segments; see :class:`~qualcode.coding.Reference`).
 
         Returns:
             The :class:`~qualcode.coding.SegmentScores` of the segments of the documents in the
@@ -298,7 +302,7 @@ class Coder:
         emb = None
         thresholds: dict[str, float] = {}
         if self.embeddings and len(seg):
-            emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors)
+            emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors, reference=reference)
             learned = getattr(self, "thresholds_", {}).get("embedding", {})
             thresholds = effective_thresholds(self.codebook, emb.codes, default=self.threshold, learned=learned)
             emb = dataclasses.replace(emb, thresholds=thresholds)
@@ -323,7 +327,14 @@ class Coder:
         return out
 
     # -- coding ---------------------------------------------------------------------------
-    def code(self, corpus: Corpus, *, human: Codings | None = None, vectors: np.ndarray | None = None) -> Codings:
+    def code(
+        self,
+        corpus: Corpus,
+        *,
+        human: Codings | None = None,
+        vectors: np.ndarray | None = None,
+        reference: Reference | None = None,
+    ) -> Codings:
         """Code the segments of ``corpus`` spoken in the coded roles (see ``roles``).
 
         Args:
@@ -335,6 +346,8 @@ class Coder:
                 in the row order of :attr:`SegmentScores.segments` (``corpus.segments(unit)``
                 restricted to the coded roles) and from the same model (keeps tests and
                 notebooks fast); ``None`` embeds them (through the cache).
+            reference: the embedding calibration reference of the whole corpus when this call
+                codes only a part of it (a distributed run); default: from this corpus.
 
         Returns:
             A :class:`Codings` with machine rows (``source`` rule, embedding or classifier)
@@ -364,7 +377,7 @@ class Coder:
             msg = (f"codebook {self.codebook.name!r} applies to {n_in} of {n_docs} documents (scope {scope}); "
                    f"the other {n_docs - n_in} are not coded")
             warnings.warn(msg, QualcodeWarning, stacklevel=2)
-        s = self.score(corpus, vectors=vectors)
+        s = self.score(corpus, vectors=vectors, reference=reference)
         bar.update(2)
         seg, codes = s.segments, s.codes
         probs: dict[str, np.ndarray] = {}
