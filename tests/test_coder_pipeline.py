@@ -221,9 +221,20 @@ def test_coder_fit_raises_agreement_and_next_to_code(qabs, default_embedder, cac
     k1 = _kappa(fitted, ref, units, codes)
     # learning from 20 coded abstracts lifts agreement with a human coder well above zero-shot
     assert k1 > k0 + 0.2 and k1 > 0.5, (k0, k1)
+    plain = coder.next_to_code(test, n=5, diversity=0.0)
+    assert len(plain) == 5 and (np.diff(plain["uncertainty"].to_numpy()) <= 1e-12).all()
+    assert set(plain["doc_id"]) <= set(ids[20:])
+    # with the redundancy discount the batch starts with the most uncertain segment and is more varied
     nxt = coder.next_to_code(test, n=5)
-    assert len(nxt) == 5 and (np.diff(nxt["uncertainty"].to_numpy()) <= 1e-12).all()
-    assert set(nxt["doc_id"]) <= set(ids[20:])
+    assert nxt["segment_id"].iloc[0] == plain["segment_id"].iloc[0]
+    vec = {s: v for s, v in zip(coder.score(test).segments["segment_id"], coder.score(test).embedding.vectors, strict=True)}
+
+    def redundancy(batch):
+        v = np.array([vec[s] for s in batch["segment_id"]])
+        sims = v @ v.T
+        return sims[np.triu_indices(len(v), 1)].mean()
+
+    assert redundancy(nxt) <= redundancy(plain)
 
 
 def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):

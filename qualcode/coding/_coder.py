@@ -615,21 +615,27 @@ class Coder:
                     "corpus_fingerprint": corpus.fingerprint}
         return out
 
-    def next_to_code(self, corpus: Any, n: int = 20) -> pd.DataFrame:
-        """Segments whose human coding would teach the model most (uncertainty sampling).
+    def next_to_code(self, corpus: Any, n: int = 20, *, diversity: float = 0.5) -> pd.DataFrame:
+        """Segments whose human coding would teach the model most (uncertainty sampling with diversity).
 
-        Uncertainty of a segment is ``1 - min_c |p_c - t_c| / max(t_c, 1 - t_c)`` over the codes
-        with a classifier (``p`` the probability, ``t`` the chosen threshold): highest for a
-        segment sitting on some code's decision boundary.  Segments in documents a human
-        already coded are skipped.
+        Uncertainty of a segment is ``1 - min_c |p_c - t_c| / max(t_c, 1 - t_c)`` over every
+        code the coder decides (``p`` the classifier probability, or the calibrated zero-shot
+        score for codes without a classifier; ``t`` the threshold): highest for a segment
+        sitting on some code's decision boundary.  Segments are then picked greedily, each
+        one's uncertainty discounted by ``diversity`` times its highest cosine similarity to
+        the segments already picked, so that a batch does not ask about the same thing ten
+        times.  Segments in documents a human already coded are skipped.
+        ``benchmarks/bench_active.py`` measures how fast agreement rises with this choice
+        against random choice.
 
         Args:
             corpus: the corpus to choose from.
             n: how many segments to return.
+            diversity: weight of the redundancy discount (0: pure uncertainty).
 
         Returns:
             ``segment_id, doc_id, start, end, text, code`` (the most uncertain code),
-            ``probability, threshold, uncertainty``, most uncertain first.
+            ``probability, threshold, uncertainty``, in the order picked.
 
         Raises:
             NotFittedError: ``fit`` has not been called.
@@ -637,24 +643,58 @@ class Coder:
         if not self.is_fitted:
             msg = "This Coder has not learnt from human codings yet: call fit(corpus, human_codings) first."
             raise NotFittedError(msg)
+        check_param("n", n, [Interval(int, 1, None)], "Coder.next_to_code")
+        check_param("diversity", diversity, [Interval(float, 0.0, None)], "Coder.next_to_code")
         s = self.score(corpus)
         seg = s.segments
         cols = ["segment_id", "doc_id", "start", "end", "text", "code", "probability", "threshold", "uncertainty"]
-        if not self.classifiers_ or not len(seg):
-            return pd.DataFrame(columns=cols)
-        x = self._features(s)
+        done = set(self.human_["doc_id"]) if hasattr(self, "human_") else set()
+        pool = np.flatnonzero(~seg["doc_id"].isin(done).to_numpy())
         names = list(self.classifiers_)
-        by_code = self._classifier_probs(x)
-        probs = np.column_stack([by_code[c] for c in names])
-        th = np.array([self.thresholds_["classifier"][c] for c in names])
-        dist = np.abs(probs - th[None, :]) / np.maximum(th, 1 - th)[None, :]
+        probs, ths = [], []
+        if names and len(seg):
+            by_code = self._classifier_probs(self._features(s))
+            probs += [by_code[c] for c in names]
+            ths += [self.thresholds_["classifier"][c] for c in names]
+        emb = s.embedding
+        if emb is not None:
+            for j, c in enumerate(emb.codes):
+                if c not in self.classifiers_ and c in s.thresholds:
+                    names.append(c)
+                    probs.append(emb.score[:, j].astype(float))
+                    ths.append(s.thresholds[c])
+        if not names or not len(pool):
+            return pd.DataFrame(columns=cols)
+        p = np.column_stack(probs)
+        th = np.clip(np.array(ths, dtype=float), 1e-6, 1 - 1e-6)
+        dist = np.abs(p - th[None, :]) / np.maximum(th, 1 - th)[None, :]
         jbest = dist.argmin(axis=1)
         unc = 1.0 - dist[np.arange(len(seg)), jbest]
-        out = seg[["segment_id", "doc_id", "start", "end", "text"]].copy()
-        out["code"] = [names[j] for j in jbest]
-        out["probability"] = probs[np.arange(len(seg)), jbest]
-        out["threshold"] = th[jbest]
-        out["uncertainty"] = unc
-        done = set(self.human_["doc_id"]) if hasattr(self, "human_") else set()
-        out = out[~out["doc_id"].isin(done)]
-        return out.sort_values("uncertainty", ascending=False, kind="stable").head(int(n)).reset_index(drop=True)
+        picked = _diverse_top(unc[pool], None if emb is None else emb.vectors[pool], int(n), float(diversity))
+        rows = pool[picked]
+        out = seg.iloc[rows][["segment_id", "doc_id", "start", "end", "text"]].copy()
+        out["code"] = [names[j] for j in jbest[rows]]
+        out["probability"] = p[rows, jbest[rows]]
+        out["threshold"] = th[jbest[rows]]
+        out["uncertainty"] = unc[rows]
+        return out.reset_index(drop=True)
+
+
+def _diverse_top(score: np.ndarray, vectors: np.ndarray | None, n: int, weight: float) -> np.ndarray:
+    """Greedy top-``n`` by ``score`` minus ``weight`` x the max cosine to the rows already picked."""
+    n = min(n, len(score))
+    if vectors is None or weight == 0 or n <= 1:
+        return np.argsort(-score, kind="stable")[:n]
+    cand = np.argsort(-score, kind="stable")[: max(50 * n, 1000)]  # the most uncertain first
+    v = vectors[cand]
+    best_sim = np.full(len(cand), -np.inf)
+    chosen: list[int] = []
+    gain = score[cand].astype(float)
+    for _ in range(n):
+        adj = gain - weight * np.maximum(best_sim, 0.0)
+        if chosen:
+            adj[chosen] = -np.inf
+        i = int(np.argmax(adj))
+        chosen.append(i)
+        best_sim = np.maximum(best_sim, v @ v[i])
+    return cand[np.array(chosen, dtype=np.int64)]
