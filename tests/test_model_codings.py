@@ -78,3 +78,24 @@ def test_concat_and_csv_round_trip(tmp_path) -> None:
     both.to_csv(path)
     back = Codings(pd.read_csv(path, keep_default_na=False))
     pd.testing.assert_frame_equal(back.to_frame(), both.to_frame(), check_dtype=False)
+
+
+def test_with_ancestors_rolls_codings_up_once_per_span_and_coder():
+    import qualcode as qc
+    from qualcode import Codings
+
+    cb = qc.Codebook.from_dict({"name": "t", "codes": [
+        {"id": "top", "name": "Top", "codable": False},
+        {"id": "mid", "name": "Mid", "parent": "top", "definition": "m"},
+        {"id": "a", "name": "A", "parent": "mid", "definition": "a"},
+        {"id": "b", "name": "B", "parent": "mid", "definition": "b"},
+    ]})
+    rows = [{"doc_id": "d", "start": 0, "end": 5, "code": c, "coder": "ana", "source": "human"} for c in ("a", "b")]
+    rows.append({"doc_id": "d", "start": 0, "end": 5, "code": "a", "coder": "bob", "source": "human"})
+    up = Codings.from_records(rows).with_ancestors(cb).to_frame()
+    counts = up.groupby(["code", "coder"]).size().to_dict()
+    # two children on one span by ana give one 'mid' and one 'top' row for ana; bob's child gives his own
+    assert counts == {("a", "ana"): 1, ("a", "bob"): 1, ("b", "ana"): 1, ("mid", "ana"): 1, ("mid", "bob"): 1,
+                      ("top", "ana"): 1, ("top", "bob"): 1}
+    assert set(up.loc[up["code"] == "top", "evidence"]) <= {"rolled up from a", "rolled up from b"}
+    assert len(Codings.from_records(rows)) == 3  # the original is unchanged

@@ -2,7 +2,8 @@
 
 * :func:`qualcode_coder`: qualcode's public API only: ``qc.Coder(codebook, unit=...)``, then
   ``.fit(train corpus, train human Codings)`` when the train part is not empty, then
-  ``.code(test corpus)``; the machine rows (``source != "human"``) become unit labels.
+  ``.code(test corpus)``; the machine rows (``source != "human"``), rolled up to their
+  ancestors (``Codings.with_ancestors``, as the human labels are), become unit labels.
 * :func:`baseline_lr`: the simple baseline: default-model embedding of the unit and of its
   previous and next unit in the same document (``[v, v_prev, v_next]``), standardised on the
   training units, one scikit-learn logistic regression per code (sklearn defaults: C=1,
@@ -40,7 +41,9 @@ def qualcode_coder(*, fit: bool, coder_kw: dict[str, Any] | None = None,
                          **(coder_kw or {}))
         if fit and len(train):
             coder.fit(train.corpus, train.human, **(fit_kw or {}))
-        out = coder.code(test.corpus)  # embeddings come from the shared cache
+        # embeddings come from the shared cache; the human labels carry a parent wherever a
+        # child is coded (the coders' convention), so the machine's codings are rolled up too
+        out = coder.code(test.corpus).with_ancestors(t.codebook)
         frame = out.to_frame()
         frame = frame[frame["source"] != "human"]
         return span_labels(frame, test.units, t.codes)

@@ -165,6 +165,36 @@ class Codings:
             mask &= role_col.isin(roles)
         return Codings(f[mask].reset_index(drop=True), meta=self.meta)
 
+    def with_ancestors(self, codebook: Any) -> Codings:
+        """These codings plus, for every coding, a copy for each ancestor of its code.
+
+        qualcode stores each coding once, under its most specific code, and the matrices roll
+        children up on demand (``aggregate="children"``).  Some coders instead write the parent
+        next to the child; to compare with them (or to export to a tool that expects it),
+        roll up explicitly.  A span carries an ancestor once per coder, however many of its
+        descendants it has.
+
+        Args:
+            codebook: the codebook that gives the hierarchy.
+
+        Returns:
+            A new Codings; the added rows have ``evidence`` ``"rolled up from <code>"``.
+        """
+        f = self._frame
+        if f.empty:
+            return Codings(f.copy(), meta=self.meta)
+        extra = []
+        for code in f["code"].unique():
+            ancestors = codebook.ancestors(code) if code in codebook else []
+            rows = f[f["code"] == code]
+            for a in ancestors:
+                extra.append(rows.assign(code=a, evidence=f"rolled up from {code}"))
+        if not extra:
+            return Codings(f.copy(), meta=self.meta)
+        out = pd.concat([f, *extra], ignore_index=True)
+        out = out.drop_duplicates(["doc_id", "start", "end", "code", "coder"], keep="first")
+        return Codings(out.reset_index(drop=True), meta=self.meta)
+
     def with_roles(self, corpus: Any) -> Codings:
         """Add ``speaker`` and ``role`` columns looked up from the corpus turns."""
         f = self._frame.copy()
