@@ -413,9 +413,11 @@ What the student can conclude, and from what:
   comes from the documents themselves, so no coder's accuracy is involved. On its own it shows
   convergence by template. It does not show that the programmes were chosen without local
   analysis.
-* **The study codes.** The machine finds each of the seven codes for a share of informants that
-  the table above states, with the measured precision and recall. Presence across informants
-  is the firmest machine-based evidence in this notebook.
+* **The study codes.** The machine finds each of the seven codes for the share of informants
+  stated above, with the measured precision and recall. Presence across informants is the least
+  fragile of the machine's numbers, because one right passage is enough for a case to count. It
+  still inherits the precision: a code whose passages are right about half the time may be
+  present in fewer cases than shown.
 * **The directions.** The counts of each direction are the machine's reading of the paper's
   argument. The trust lines say which of them a student may rely on. Where a direction is
   right less than half the time, the disconfirming-case table is a reading list, not a result,
@@ -572,11 +574,11 @@ print(f"\\nDigital divide: the machine codes it for {rural:.0%} of rural and {ur
 low = trust.index[(trust["precision"] < 0.5) & (trust.index != "(pooled)")].tolist()
 print(f"Themes whose machine passages are right less than half the time (read before counting): {', '.join(low) or 'none'}")"""),
     ("md", """\
-The paper's themes come back across the material. Efficiency gains and service delivery appear
-where systems work. Infrastructure and data integration appear as implementation problems,
-along with the language limits of chatbots and a digital divide in the survey answers. How much
-weight each theme can bear is in the lines above. Where fewer than half of a theme's machine
-passages are right, its prevalence is an upper bound to be checked by reading. Because a code
+In the machine coding, the paper's themes come back across the material. Efficiency gains and
+service delivery appear where systems work. Infrastructure and data integration appear as
+implementation problems, along with the language limits of chatbots and a digital divide in the
+survey answers. How much weight each theme can bear is in the lines above. Where fewer than half of a theme's machine
+passages are right, its prevalence may be overstated and has to be checked by reading. Because a code
 marks a topic, prevalence alone never confirms a theme. A passage is coded with a theme because
 it speaks to it, whether it reports the problem or denies it. The ai02 and ai04 passages above
 are read for that reason. The machine can also miss a denial that the gold codes, and the
