@@ -180,6 +180,7 @@ def test_overlap_table_labels_and_plot(programs):
     widths = sorted(round(p.get_width()) for p in ax.patches)
     assert widths == sorted([36, 36, 1, 1, 0, 2])
     assert "Provinsi A (37)" in [t.get_text() for t in ax.get_yticklabels()]
+    assert fig._repr_png_().startswith(b"\x89PNG")  # a notebook shows it, as it shows qualcode.plotting's figures
     assert "same name 36" in repr(cmp)
 
 

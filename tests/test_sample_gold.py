@@ -61,3 +61,21 @@ def test_sample_meets_the_corpus_brief(corpus: qc.Corpus) -> None:
     assert (summary["language"] == "id").sum() >= 4
     assert {"txt", "md", "docx", "vtt", "srt", "csv"} <= set(summary["format"])
     assert corpus.cases.index.isin(pd.read_csv(SAMPLE / "cases.csv")["case_id"]).sum() >= 40
+
+
+def test_direction_gold_labels_every_directional_passage_with_one_of_its_subcodes(corpus: qc.Corpus) -> None:
+    spec = importlib.util.spec_from_file_location("build_gold", SAMPLE / "_build_gold.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stored = pd.read_csv(SAMPLE / "gold_directions.csv", keep_default_na=False)
+    rebuilt = module.build_directions(module.build())
+    pd.testing.assert_frame_equal(rebuilt.reset_index(drop=True), stored, check_dtype=False)
+    gold = pd.read_csv(SAMPLE / "gold_codings.csv", keep_default_na=False)
+    directional = gold[gold["doc_id"].str.startswith("tp") & gold["code"].isin(module.DIRECTIONAL)]
+    assert len(stored) == len(directional)
+    codebook = qc.Codebook.load(SAMPLE.parent / "codebooks" / "technocratic_planning.yaml")
+    for row in stored.itertuples():
+        assert corpus[row.doc_id].text[row.start : row.end] == row.text
+        assert row.direction == "none" or codebook[row.direction].parent == row.code
+    # both directions of every code occur: the sample holds disconfirming passages
+    assert stored["direction"].nunique() == 9

@@ -277,10 +277,11 @@ class ItemComparison:
         Returns:
             The matplotlib Figure (nothing is shown).
         """
-        from matplotlib.figure import Figure
+        # a QualcodeFigure shows itself in Jupyter, like qualcode.plotting's figures
+        from ..plotting._plots import QualcodeFigure
 
         if ax is None:
-            fig = Figure(figsize=(7, 2.6), layout="constrained")
+            fig = QualcodeFigure(figsize=(7, 2.6), layout="constrained")
             ax = fig.add_subplot()
         else:
             fig = ax.figure
