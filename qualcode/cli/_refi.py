@@ -23,6 +23,7 @@ _EXPORT_HELP = """\
 examples:
   qualcode export transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --qdpx project.qdpx
   qualcode export transcripts_sample/ --codebook cb.yaml --codings gold_codings.csv --qdpx p.qdpx --force
+  qualcode export transcripts_sample/ --codebook cb.yaml --qdpx for_nvivo.qdpx --target nvivo
 """
 _IMPORT_HELP = """\
 examples:
@@ -48,6 +49,12 @@ def register(subparsers: Any) -> None:
     e.add_argument("--codings", metavar="CSV", help="codings to include (read with read_codings)")
     e.add_argument("--qdpx", required=True, metavar="OUT", help="the .qdpx file to write")
     e.add_argument("--name", help="project name (default: the folder name)")
+    e.add_argument("--offsets", choices=["codepoint", "utf16"],
+                   help="how selection positions count: Unicode code points (the REFI-QDA spec, "
+                        "default) or UTF-16 code units (emoji take two)")
+    e.add_argument("--target", choices=["nvivo", "atlasti", "maxqda", "qualcoder"],
+                   help="write the offsets, line ends and BOM this tool counts (see "
+                        "qualcode/refi/_targets.py for the evidence behind each preset)")
     e.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     e.set_defaults(func=run_export)
 
@@ -72,6 +79,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..codebook._codebook import Codebook
     from ..errors import IngestError
     from ..refi import write_qdpx
+    from ..refi._targets import export_convention
 
     corpus = read_corpus(args.path)
     if len(corpus) == 0:
@@ -80,9 +88,13 @@ def run_export(args: argparse.Namespace) -> int:
     codebook = Codebook.load(args.codebook)
     codings = read_codings(args.codings, corpus) if args.codings else None
     name = args.name or Path(args.path).resolve().name
-    out = write_qdpx(args.qdpx, corpus, codebook, codings, overwrite=args.force, name=name)
+    offsets, target = getattr(args, "offsets", None), getattr(args, "target", None)
+    out = write_qdpx(args.qdpx, corpus, codebook, codings, overwrite=args.force, name=name,
+                     offsets=offsets, target=target)
     n = 0 if codings is None else len(codings)
-    print(f"wrote {out}: {len(corpus)} documents, {len(codebook)} codes, {n} codings")
+    conv = export_convention(offsets, target)
+    print(f"wrote {out}: {len(corpus)} documents, {len(codebook)} codes, {n} codings; offsets {conv.label}"
+          + (f" (for {target})" if target else ""))
     return 0
 
 
