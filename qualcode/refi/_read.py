@@ -16,13 +16,11 @@ import io
 import logging
 import re
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-import yaml
 from lxml import etree
 
 from ..codings._codings import Codings
@@ -31,7 +29,7 @@ from ..errors import IngestWarning, RefiError
 from ..readers._decode import newline_style, normalise_newlines
 from ._offsets import OffsetMap, Selection, detect_convention, map_selection
 from ._safety import SafeArchive, parse_xml
-from ._write import CASE_VARIABLE
+from ._source_block import CASE_VARIABLE, block_turns, import_language, read_source_description
 
 __all__ = ["Note", "Project", "read_qdpx"]
 
@@ -339,7 +337,7 @@ class _Reader:
         desc = _child_text(src, "Description")
         if alias is not None and desc is None:
             desc = _child_text(alias, "Description")
-        meta, attributes = _source_description(desc, where=f"{self.label}: {where}")
+        meta, attributes = read_source_description(desc, where=f"{self.label}: {where}")
         doc_id = self.new_doc_id(name, meta.get("doc_id"), g)
         self.source_doc[g] = doc_id
         if alias is not None and _norm_guid(alias.get("guid")):
@@ -352,7 +350,7 @@ class _Reader:
                 attributes[got[0]] = got[1]
         if isinstance(meta.get("case_id"), str) and meta["case_id"]:
             self.source_case[doc_id] = meta["case_id"]
-        turns = _block_turns(meta, text, f"{self.label}: {where}")
+        turns = block_turns(meta, text, f"{self.label}: {where}")
         if turns is not None:
             self.block_turns[doc_id] = turns
 
@@ -387,7 +385,7 @@ class _Reader:
         attributes["refi_offsets"] = conv.label
         attributes["refi_offsets_evidence"] = det.evidence
         kind = meta.get("kind") if meta.get("kind") in KINDS else "other"
-        language = meta.get("language") if isinstance(meta.get("language"), str) else _import_language(text)
+        language = meta.get("language") if isinstance(meta.get("language"), str) else import_language(text)
         doc = Document(doc_id, text, kind=kind, language=language, attributes=attributes, source=info)
         log.info("%s: %s offsets %s (%s)", self.label, doc_id, conv.label, det.evidence)
         return doc, rows
@@ -466,83 +464,6 @@ class _Reader:
                         doc, s, e, name = sel
                         turns.setdefault(doc, []).append((s, e, name or cid, cid))
         return cases, doc_case, turns
-
-
-def _source_description(desc: str | None, where: str = "source") -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read a source ``Description``: (qualcode metadata, attributes).
-
-    The qualcode block (``--- qualcode ---``, see ``qualcode.refi._write``) gives the
-    metadata and attributes, and the text before it becomes the ``description`` attribute;
-    a description written by another tool is kept whole as ``description``.  Exports of
-    qualcode 0.1 (a bare YAML mapping with ``qualcode:`` and ``attributes:``) still read.
-    """
-    from ._qdc import BLOCK_START, split_description
-
-    if not desc or not desc.strip():
-        return {}, {}
-    if BLOCK_START in desc:
-        human, block = split_description(desc, where=where)
-        attrs = block.pop("attributes", None)
-        attributes = dict(attrs) if isinstance(attrs, Mapping) else {}
-        if human:
-            attributes.setdefault("description", human)
-        return block, attributes
-    if desc.lstrip().startswith(("attributes:", "qualcode:")):
-        try:
-            data = yaml.safe_load(desc)
-        except yaml.YAMLError:
-            data = None
-        if isinstance(data, Mapping) and isinstance(data.get("qualcode"), Mapping):
-            attrs = data.get("attributes")
-            return dict(data["qualcode"]), dict(attrs) if isinstance(attrs, Mapping) else {}
-    return {}, {"description": desc.strip()}
-
-
-def _block_turns(meta: Mapping[str, Any], text: str, where: str) -> tuple[Turn, ...] | None:
-    """The speaker turns a qualcode block carries, or None (none, or not valid for ``text``)."""
-    raw = meta.get("turns")
-    if not isinstance(raw, list):
-        return None
-    digest = meta.get("text_sha256")
-    if digest and digest != hashlib.sha256(text.encode("utf-8")).hexdigest():
-        log.warning("%s: the text changed since qualcode exported it; its speaker turns are not restored", where)
-        return None
-    turns: list[Turn] = []
-    prev = 0
-    try:
-        for item in raw:
-            start, end, speaker, role, case_id, t0, t1 = item
-            turn = Turn(str(speaker), str(role), int(start), int(end),
-                        None if t0 is None else float(t0), None if t1 is None else float(t1),
-                        None if case_id is None else str(case_id))
-            if turn.start < prev or turn.end > len(text):
-                msg = "turns overlap or run past the text"
-                raise ValueError(msg)
-            prev = turn.end
-            turns.append(turn)
-    except (TypeError, ValueError) as exc:
-        log.warning("%s: unreadable speaker turns in the qualcode block ignored (%s)", where, exc)
-        return None
-    return tuple(turns)
-
-
-#: Share of a text's words that must be English or Indonesian function words before an
-#: imported text without a stated language is called ``en`` or ``id`` (measured: English and
-#: Indonesian sample texts 0.20-0.38, Hungarian NVivo sources 0.01).
-_LANGUAGE_MIN_SHARE = 0.10
-
-
-def _import_language(text: str) -> str:
-    """``en`` or ``id`` when the function words say so clearly, else ``"unknown"``."""
-    from ..readers._base import _EN_WORDS, _ID_WORDS, _WORD_RE
-
-    words = _WORD_RE.findall(text[:20000].lower())
-    if not words:
-        return "unknown"
-    en = sum(w in _EN_WORDS for w in words)
-    idn = sum(w in _ID_WORDS for w in words)
-    lang, n = ("id", idn) if idn > en else ("en", en)
-    return lang if n / len(words) >= _LANGUAGE_MIN_SHARE else "unknown"
 
 
 def _build_turns(doc: Document, spans: list[tuple[int, int, str, str]], label: str) -> Document:
@@ -634,8 +555,11 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
 
     case_frame = None
     if cases:
-        case_frame = pd.DataFrame.from_dict(cases, orient="index")
-        case_frame.index.name = "case_id"
+        names = list(dict.fromkeys(k for row in cases.values() for k in row))
+        index = pd.Index(list(cases), name="case_id")
+        # column by column, as objects: from_dict would turn whole numbers with gaps into floats
+        case_frame = pd.DataFrame({k: pd.Series([row.get(k) for row in cases.values()], index=index, dtype=object)
+                                   for k in names}, index=index)
         for col in case_frame.columns:
             case_frame[col] = _typed_column(case_frame[col])
     corpus = Corpus(documents, cases=case_frame)

@@ -17,7 +17,6 @@ uncoded selections.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import io
 import logging
 import math
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from lxml import etree
 
 from .._io import atomic_path
@@ -40,6 +38,7 @@ from .._params import InstanceOf, validated
 from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ..errors import CodingsError, ExportError, QualcodeWarning
+from ._source_block import CASE_VARIABLE, source_description
 from ._targets import TARGETS, export_convention
 
 __all__ = ["CASE_VARIABLE", "GUID_NAMESPACE", "NS", "TARGETS", "guid", "project_xml", "validate_project", "write_qdpx"]
@@ -229,60 +228,6 @@ def _exportable(frame: pd.DataFrame, codebook: Any) -> tuple[pd.DataFrame, set[s
     return frame[~rollup & ~off], coded
 
 
-def _description_yaml(data: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(_plain(data), sort_keys=True, allow_unicode=True, default_flow_style=False)
-
-
-def _plain(v: Any) -> Any:
-    """Make values safe for yaml.safe_dump (numpy scalars, timestamps...)."""
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, (str, bool, int, float)) or v is None:
-        return v
-    if hasattr(v, "item") and not isinstance(v, (_dt.date,)):
-        return _plain(v.item())
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, _dt.date):
-        return v
-    return str(v)
-
-
-def _source_description(doc: Any) -> str:
-    """The ``Description`` of a ``TextSource``: the human description, then the qualcode block.
-
-    The block (between ``--- qualcode ---`` markers, after a line saying what it is) carries
-    what other tools have no place for: the document id, kind, language, case, attributes and
-    the speaker turns with their roles (``[start, end, speaker, role, case, t0, t1]`` in code
-    points of the text, whose sha256 it records so that an edited text is noticed).
-    """
-    from ._qdc import BLOCK_END, BLOCK_START, SEPARATOR
-
-    attrs = {k: v for k, v in doc.attributes.items() if not str(k).startswith("refi_")}
-    human = attrs.pop("description", None)
-    meta: dict[str, Any] = {"doc_id": doc.doc_id, "case_id": doc.case_id, "kind": doc.kind, "language": doc.language}
-    if doc.source.path:
-        meta["source_format"] = doc.source.format
-    if attrs:
-        meta["attributes"] = attrs
-    if human is not None and not isinstance(human, str):
-        meta.setdefault("attributes", {})["description"] = human
-        human = None
-    if doc.turns:
-        meta["text_sha256"] = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
-        meta["turns"] = [[t.start, t.end, t.speaker, t.role, t.case_id, t.time_start, t.time_end] for t in doc.turns]
-    block = yaml.safe_dump(_plain(meta), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
-    head = (human.strip() + "\n\n") if isinstance(human, str) and human.strip() else ""
-    return f"{head}{SEPARATOR}\n{BLOCK_START}\n{block.rstrip()}\n{BLOCK_END}"
-
-
-#: The Text variable, set inside every ``TextSource``, that names the document's case: QualCoder
-#: links cases to texts only through variables read there (not through a Case's SourceRef).
-CASE_VARIABLE = "case_id"
-
-
 def project_xml(
     corpus: Corpus,
     codebook: Any,
@@ -383,7 +328,7 @@ def project_xml(
                 "TextSource",
                 {"guid": g, "name": d.doc_id, "plainTextPath": f"internal://{g}.txt", "creatingUser": me},
             )
-            _el(src, "Description", text=_source_description(d))
+            _el(src, "Description", text=source_description(d))
             sub = by_doc.get(d.doc_id)
             if sub is not None:
                 pos = conv.positions(d.text)
