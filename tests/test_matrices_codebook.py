@@ -82,8 +82,10 @@ def test_parent_aggregation_counts_each_span_once_per_coder(corpus, codings, cb)
         assert got[got > 0].to_dict() == want.to_dict()
     # the margin counts each original coding once: 12 + 2 = 14
     assert m.loc["All", "All"] == len(f) == 14
-    # without aggregation a parent only has its own codings (none here)
-    plain = M.case_by_code(codings, corpus, codebook=cb)
+    # with a codebook, children roll up by default; without aggregation a parent only has
+    # its own codings (none here)
+    assert M.case_by_code(codings, corpus, codebook=cb).equals(m.drop(index="All", columns="All"))
+    plain = M.case_by_code(codings, corpus, codebook=cb, aggregate="none")
     assert plain["resources"].sum() == 0 and plain["budget_cuts"].sum() == 2
     rows = M.cell(m, "c2", "resources")
     assert len(rows) == 2 and sorted(rows["coder"]) == ["ana", "bob"]

@@ -62,7 +62,7 @@ def test_every_matrix_function_shows_and_documents_every_filter(name):
     params = inspect.signature(func).parameters
     for f in ("selection", *FILTERS):
         assert params[f].kind is inspect.Parameter.KEYWORD_ONLY
-    assert params["aggregate"].default == "none" and params["coder"].default is None
+    assert params["aggregate"].default is None and params["coder"].default is None  # None: children with a codebook
     doc = inspect.getdoc(func)
     assert "**filters" not in doc
     args = doc[doc.index("Args:"):]
@@ -77,7 +77,7 @@ def test_every_matrix_function_checks_the_filters_with_one_message(name, codings
     with pytest.raises(InvalidParameterError) as info:
         call(codings, corpus, aggregate="kids")
     assert str(info.value) == (
-        f"The 'aggregate' parameter of {name} must be a str among {{'children', 'none'}}. Got 'kids' instead."
+        f"The 'aggregate' parameter of {name} must be a str among {{'children', 'none'}} or None. Got 'kids' instead."
     )
     with pytest.raises(ValueError, match=rf"^{name}\(aggregate='children'\) needs the codebook"):
         call(codings, corpus, aggregate="children")

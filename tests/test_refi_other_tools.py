@@ -116,10 +116,10 @@ def test_turns_and_roles_survive_an_export_import_round_trip(sample_export):
 def test_no_codings_on_codes_declared_not_codable(tmp_path):
     corpus = qc.testing.tiny_corpus()
     cb = Codebook([
-        {"id": "theme", "definition": ""},
+        {"id": "theme", "definition": "", "codable": False},  # groups a and b, holds no codings
         {"id": "a", "parent": "theme", "definition": "A."},
         {"id": "b", "parent": "theme", "definition": "B."},
-        {"id": "coded_parent", "definition": ""},
+        {"id": "coded_parent", "definition": "Coded on its own too."},
         {"id": "c", "parent": "coded_parent", "definition": "C."},
     ], name="nc")
     text = corpus["int_a"].text
@@ -128,12 +128,14 @@ def test_no_codings_on_codes_declared_not_codable(tmp_path):
         # an old stored roll-up: never exported
         {"doc_id": "int_a", "start": 0, "end": 10, "code": "theme", "coder": "ana",
          "evidence": "via children: a"},
+        # a coding on the theme the codebook declares not codable: left out, and counted
+        {"doc_id": "int_a", "start": 12, "end": 18, "code": "theme", "coder": "ana"},
         {"doc_id": "int_a", "start": 20, "end": 30, "code": "coded_parent", "coder": "ana"},
         {"doc_id": "int_a", "start": 20, "end": 30, "code": "c", "coder": "ana"},
     ]
     assert len(text) > 30
     out = tmp_path / "p.qdpx"
-    with pytest.warns(qc.errors.QualcodeWarning, match="1 coding"):
+    with pytest.warns(qc.errors.QualcodeWarning, match=r"left out 2 coding\(s\): 1 stored parent roll-up.*; 1 on"):
         write_qdpx(out, corpus, cb, Codings.from_records(rows))
     qde = zipfile.ZipFile(out).read("project.qde").decode()
     db = qualcoder_import(out)

@@ -16,13 +16,15 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from ..app import _cli as _serve
 from ..errors import QualcodeError, QualcodeWarning
+from ..project import _cli as _project
 from . import _code, _codebook, _evaluate, _ingest, _refi
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 #: The subcommand modules, in the order ``qualcode --help`` lists them.
-SUBCOMMANDS = (_ingest, _codebook, _code, _evaluate, _refi)
+SUBCOMMANDS = (_ingest, _codebook, _code, _evaluate, _refi, _project, _serve)
 
 _EPILOG = """\
 examples:
@@ -34,6 +36,7 @@ examples:
   qualcode evaluate results/codings.csv transcripts_sample/gold_codings.csv --corpus transcripts_sample/
   qualcode export transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --qdpx project.qdpx
   qualcode import project.qdpx --out imported/
+  qualcode project create study.qcproj --from results/ && qualcode serve study.qcproj
 """
 
 

@@ -56,7 +56,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")
     p.add_argument("--codebook", required=True, metavar="FILE", help="codebook YAML")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--unit", default="sentence", choices=["sentence", "turn", "paragraph", "window"])
+    p.add_argument("--unit", default="passage", choices=["passage", "sentence", "turn", "paragraph", "window"],
+                   help="what one coding covers (default: passage: adjacent coded sentences of one speaker merged)")
+    p.add_argument("--roles", default="informants", type=_roles, metavar="ROLES",
+                   help="speaker roles to code: informants (default: respondents, participants and "
+                        "unlabelled turns), all, or a comma-separated list such as respondent,participant")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--rules-only", action="store_true", help="no embeddings")
     mode.add_argument("--embeddings-only", action="store_true", help="no rules")
@@ -71,6 +75,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing results folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
+
+
+def _roles(value: str) -> str | list[str]:
+    """``--roles``: ``informants``, ``all`` or a comma-separated list of roles."""
+    from ..corpus import ROLES
+
+    v = value.strip().lower()
+    if v in ("informants", "all"):
+        return v
+    roles = [r.strip() for r in v.split(",") if r.strip()]
+    bad = [r for r in roles if r not in ROLES]
+    if not roles or bad:
+        msg = f"--roles must be informants, all, or a comma-separated list among {', '.join(ROLES)}. Got {value!r}."
+        raise argparse.ArgumentTypeError(msg)
+    return roles
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -142,11 +161,11 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if not codebook.codes:
         msg = f"{args.codebook}: the codebook has no codes; nothing to code with."
         raise QualcodeError(msg)
-    _stage(f"coding {len(corpus)} documents with {codebook.name} v{codebook.version}", args)
     cache = _cache_dir(args)
     coder = Coder(
         codebook,
         unit=args.unit,
+        roles=getattr(args, "roles", "informants"),
         embedder=args.model,
         threshold=args.threshold,
         rules=not args.embeddings_only,
@@ -155,6 +174,14 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         cache_dir=cache,
         progress=not args.no_progress,
     )
+    n_read = len(corpus)
+    corpus = coder.in_scope(corpus)  # matrices, figures and reports count only these documents
+    if len(corpus) == 0:
+        msg = f"{args.codebook}: no document matches the codebook's scope ({_scope_text(codebook)}); nothing to code."
+        raise QualcodeError(msg)
+    if len(corpus) < n_read:
+        _stage(f"codebook scope {_scope_text(codebook)}: {len(corpus)} of {n_read} documents are coded", args)
+    _stage(f"coding {len(corpus)} documents with {codebook.name} v{codebook.version}", args)
     human = None
     if args.human:
         from ..codings._read import read_codings
@@ -163,12 +190,22 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         _stage(f"learning from {len(human)} human codings in {args.human}", args)
         coder.fit(corpus, human)
     codings = coder.code(corpus, human=human)
+    codings.meta["documents"] = {**codings.meta.get("documents", {}), "read": n_read}
     codings.meta["settings"] = {
         k: getattr(args, k, None)
-        for k in ("unit", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human")
+        for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human")
     }
     codings.meta["embedding_cache"] = str(cache) if cache else "memory"
     return corpus, codebook, codings
+
+
+def _scope_text(codebook: Any) -> str:
+    return ", ".join(f"{k}={'|'.join(v)}" for k, v in codebook.scope.items()) or "none"
+
+
+def _segment_unit(args: argparse.Namespace) -> str:
+    """The corpus unit behind the codings (passages are merged from sentences)."""
+    return "sentence" if args.unit == "passage" else args.unit
 
 
 def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings: Any,
@@ -196,7 +233,7 @@ def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings:
 
     tmp = claim.build_folder()
     started = time.perf_counter()
-    seg = corpus.segments(args.unit)
+    seg = corpus.segments(_segment_unit(args))
     codings.to_csv(tmp / "codings.csv")
     write_csv(seg, tmp / "segments.csv")
     run_info: dict[str, Any] = {
@@ -259,9 +296,16 @@ def run(args: argparse.Namespace) -> int:
         corpus, codebook, codings = run_coding(args)
         out = write_outputs(args, corpus, codebook, codings, claim)
     f = codings.to_frame()
-    n_seg = len(corpus.segments(args.unit, attributes=False))
-    print(f"\nqualcode {codebook.name} v{codebook.version}: {len(corpus)} documents, {len(corpus.cases)} cases, "
-          f"{n_seg} {args.unit} segments, {len(f)} codings in {time.perf_counter() - started:.0f} s")
+    seg = corpus.segments(_segment_unit(args), attributes=False)
+    docs = codings.meta.get("documents", {})
+    scope = f" (of {docs['read']} read; codebook scope {_scope_text(codebook)})" if docs.get("read", len(corpus)) > len(corpus) else ""
+    print(f"\nqualcode {codebook.name} v{codebook.version}: {len(corpus)} documents{scope}, {len(corpus.cases)} cases, "
+          f"{len(seg)} {_segment_unit(args)}s, {len(f)} {args.unit} codings in {time.perf_counter() - started:.0f} s")
+    turns = codings.meta.get("turns_by_role") or {}
+    if turns:
+        coded = ", ".join(f"{r} {n['coded']}" for r, n in turns.items() if n["coded"])
+        skipped = ", ".join(f"{r} {n['not_coded']}" for r, n in turns.items() if n["not_coded"])
+        print(f"turns coded: {coded or 'none'}" + (f"; not coded (context only): {skipped}" if skipped else ""))
     if len(f):
         counts = f.groupby(["code", "source"]).size().unstack(fill_value=0)
         counts["total"] = counts.sum(axis=1)

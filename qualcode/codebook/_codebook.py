@@ -294,6 +294,58 @@ class Codebook:
         """Ids of the codes without children (in file order)."""
         return [c.id for c in self._codes if not self._children.get(c.id)]
 
+    @property
+    def codable(self) -> list[str]:
+        """Ids of the codes that may be assigned directly (leaves and codable parents), in file order."""
+        return [c.id for c in self._codes if c.codable or not self._children.get(c.id)]
+
+    @property
+    def scope(self) -> dict[str, list[str]]:
+        """The document or case attributes the codebook applies to (empty: every document)."""
+        return {k: list(v) for k, v in self._meta.scope.items()}
+
+    def in_scope(self, corpus: Any) -> list[str]:
+        """The ids of the documents of ``corpus`` this codebook applies to (see :attr:`scope`).
+
+        A document matches when, for every scope key, its own attribute of that name or its
+        case's attribute (the ``cases`` table) has one of the listed values.  A key that no
+        document or case of the corpus has at all is not applied (the codebook is then being
+        used on another corpus than the one it was scoped for; :meth:`scope_keys_missing`
+        names such keys).
+
+        Args:
+            corpus: a :class:`qualcode.Corpus`.
+
+        Returns:
+            Document ids in corpus order (all of them when the codebook has no scope).
+        """
+        missing = set(self.scope_keys_missing(corpus))
+        scope = {k: v for k, v in self._meta.scope.items() if k not in missing}
+        docs = list(corpus.documents)
+        if not scope:
+            return [d.doc_id for d in docs]
+        cases = corpus.cases
+        out = []
+        for d in docs:
+            case = cases.loc[d.case_id] if d.case_id in cases.index else None
+            ok = True
+            for key, values in scope.items():
+                value = d.attributes.get(key)
+                if value is None and case is not None and key in case.index:
+                    value = case[key]
+                if value is None or (isinstance(value, float) and value != value) or str(value) not in values:
+                    ok = False
+                    break
+            if ok:
+                out.append(d.doc_id)
+        return out
+
+    def scope_keys_missing(self, corpus: Any) -> list[str]:
+        """The scope keys that no document or case of ``corpus`` has (not applied by :meth:`in_scope`)."""
+        cols = set(map(str, corpus.cases.columns))
+        have = cols | {k for d in corpus.documents for k in d.attributes}
+        return [k for k in self._meta.scope if k not in have]
+
     def depth(self, code_id: str) -> int:
         """0 for a root, 1 for its children, and so on."""
         return len(self.ancestors(code_id))

@@ -120,6 +120,10 @@ class Code(Frozen):
         definition, inclusion, exclusion: what a coder looks for / includes / excludes.
         examples, counterexamples: passages per language (``{"en": [...], "id": [...]}``).
         color: ``#RRGGBB`` or None.
+        codable: whether a coder (or the machine) may assign this code directly; ``false``
+            for a theme that only groups its children (REFI-QDA ``isCodable``).  Leaves are
+            always codable.  A codable parent is matched on its own definition and examples
+            like a leaf; roll-ups from its children are computed by the matrices.
         rules: ``Rules``, validated with the rule kinds registered in
             :data:`qualcode.rules.RULE_KINDS`.
         embedding: :class:`EmbeddingSettings`.
@@ -134,6 +138,7 @@ class Code(Frozen):
     examples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
     counterexamples: dict[str, list[NonEmptyStr]] = Field(default_factory=dict)
     color: str | None = None
+    codable: StrictBool = True
     rules: SerializeAsAny[_RulesField] = Field(default_factory=_default_rules)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
 
@@ -214,13 +219,19 @@ class Code(Frozen):
 
 
 class CodebookMetadata(Frozen):
-    """Top-level metadata of a codebook."""
+    """Top-level metadata of a codebook.
+
+    ``scope`` names the documents the codebook applies to, by document or case attributes:
+    ``{study: technocratic_planning}`` (a list of values means any of them; several keys must
+    all match).  Empty: every document.
+    """
 
     name: NonEmptyStr
     version: NonEmptyStr = "0.1.0"
     languages: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["en"])
     authors: list[NonEmptyStr] = Field(default_factory=list)
     description: str = ""
+    scope: dict[NonEmptyStr, list[NonEmptyStr]] = Field(default_factory=dict)
     license: str | None = None
     created: str | None = None
     changed: str | None = None
@@ -251,6 +262,24 @@ class CodebookMetadata(Frozen):
     v_description = field_validator("description", mode="before")(
         lambda cls, v: "" if v is None else _strip(v)
     )
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope(cls, v: Any) -> Any:
+        """``{key: value}`` or ``{key: [values]}``; scalars become one-item lists of strings."""
+        if v is None:
+            return {}
+        if not isinstance(v, Mapping):
+            msg = "scope must map document or case attributes to a value or a list of values ({study: my_study})."
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation problem
+        out = {}
+        for k, val in v.items():
+            vals = val if isinstance(val, list) else [val]
+            if not vals or any(x is None or isinstance(x, (Mapping, list)) for x in vals):
+                msg = f"scope.{k} must be a value or a non-empty list of values. Got {val!r}."
+                raise ValueError(msg)
+            out[k] = [str(x).lower() if isinstance(x, bool) else str(x) for x in vals]
+        return out
 
     @field_validator("created", "changed", mode="before")
     @classmethod

@@ -296,8 +296,14 @@ def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
                 break
             chain.append(cur)
             seen.add(cur)
-    # leaf codes need a definition
+    # leaf codes need a definition, and are codable
     has_children = set(parents.values())
+    for cid, i in index_of.items():
+        c = codes_raw[i]
+        if cid not in has_children and c.get("codable") is False:
+            out.append(Problem(*position(doc, ("codes", i, "codable")), f"codes[{i}].codable",
+                               f"leaf code {cid!r} has no children, so it must be codable "
+                               "(codable: false is for a theme that groups other codes)"))
     for cid, i in index_of.items():
         c = codes_raw[i]
         if cid in has_children or not require_definitions:

@@ -88,6 +88,8 @@ def canonical_doc(meta: CodebookMetadata, codes: Sequence[Code]) -> Any:
         root["authors"] = list(meta.authors)
     if meta.description:
         root["description"] = yaml_text(meta.description)
+    if meta.scope:
+        root["scope"] = CommentedMap({k: (v[0] if len(v) == 1 else yaml_flow(v)) for k, v in meta.scope.items()})
     for f in ("license", "created", "changed"):
         if getattr(meta, f) is not None:
             root[f] = getattr(meta, f)
@@ -99,6 +101,8 @@ def canonical_doc(meta: CodebookMetadata, codes: Sequence[Code]) -> Any:
         for f in ("parent", "color"):
             if getattr(c, f) is not None:
                 cm[f] = getattr(c, f)
+        if not c.codable:
+            cm["codable"] = False
         for f in ("definition", "inclusion", "exclusion"):
             if getattr(c, f):
                 cm[f] = yaml_text(getattr(c, f))

@@ -7,7 +7,16 @@ The path of one ``Coder.code(corpus)`` call: :meth:`Coder.score` (rule hits from
 """
 
 from ._coder import Coder
-from ._embed import BACKGROUND_TEXTS, CALIBRATION, CodePrototypes, EmbeddingMatcher, EmbeddingScores
+from ._embed import (
+    BACKGROUND_TEXTS,
+    CALIBRATION,
+    REFERENCE_SAMPLE,
+    CodePrototypes,
+    EmbeddingMatcher,
+    EmbeddingScores,
+    Reference,
+    reference_rows,
+)
 from ._learn import segment_labels
 from ._scores import RuleScores, SegmentScores
 from ._thresholds import DEFAULT_THRESHOLD, effective_thresholds
@@ -20,8 +29,11 @@ __all__ = [
     "Coder",
     "EmbeddingMatcher",
     "EmbeddingScores",
+    "REFERENCE_SAMPLE",
+    "Reference",
     "RuleScores",
     "SegmentScores",
     "effective_thresholds",
+    "reference_rows",
     "segment_labels",
 ]

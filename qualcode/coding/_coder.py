@@ -14,6 +14,7 @@ import dataclasses
 import html
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -26,10 +27,10 @@ from ..backends import EmbeddingCache
 from ..codebook import Codebook
 from ..codings import Codings
 from ..corpus import ROLES, UNITS, Corpus
-from ..errors import CodingsError, NotFittedError
+from ..errors import CodingsError, NotFittedError, QualcodeWarning
 from ..rules import RuleMatcher
-from ._embed import EmbeddingMatcher
-from ._fusion import decide, machine_rows
+from ._embed import EmbeddingMatcher, Reference
+from ._fusion import decide, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
@@ -47,6 +48,8 @@ _RULE_PRECISION = 0.6
 
 #: Units a Coder codes in: the corpus units plus ``passage`` (sentences merged after deciding).
 CODER_UNITS: tuple[str, ...] = ("passage", *UNITS)
+
+_CORPUS = [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})]
 
 #: The speaker roles coded by default: the informants, and turns without a speaker label.
 INFORMANT_ROLES: tuple[str, ...] = ("respondent", "participant", "unknown")
@@ -209,8 +212,6 @@ class Coder:
             for attr in ("matchers_", "embedder_", "prototypes_"):
                 if hasattr(self, attr):
                     delattr(self, attr)
-        elif hasattr(self, "embedder_") and self.embedder_.codes != self._direct_codes():
-            del self.embedder_, self.prototypes_  # fit made parents codable: score them too
         self.codebook_fingerprint_ = fp
         if self.rules and not hasattr(self, "matchers_"):
             self.matchers_ = RuleMatcher(self.codebook)
@@ -244,10 +245,13 @@ class Coder:
         return [c.id for c in self.codebook.codes if c.id in direct or c.id in ruled]
 
     def _direct_codes(self) -> list[str]:
-        """Codes scored by embeddings: the leaves, plus every parent the human coders used on its own."""
-        extra = set(getattr(self, "learned_codes_", ()))
-        leaves = set(self.codebook.leaves)
-        return [c.id for c in self.codebook.codes if c.id in leaves or c.id in extra]
+        """Codes scored by embeddings: the codebook's codable codes (leaves and codable parents)."""
+        return list(self.codebook.codable)
+
+    def in_scope(self, corpus: Corpus) -> Corpus:
+        """The documents of ``corpus`` the codebook applies to (its ``scope``; all without one)."""
+        ids = self.codebook.in_scope(corpus)
+        return corpus if len(ids) == len(corpus.documents) else corpus.subset(ids)
 
     def coded_roles(self) -> tuple[str, ...] | None:
         """The speaker roles whose segments are coded (None: every role)."""
@@ -264,22 +268,28 @@ class Coder:
         return f"qualcode:{mode}{'+fit' if self.is_fitted else ''}"
 
     # -- scoring --------------------------------------------------------------------------
-    def score(self, corpus: Corpus, *, vectors: np.ndarray | None = None) -> SegmentScores:
+    def score(
+        self, corpus: Corpus, *, vectors: np.ndarray | None = None, reference: Reference | None = None
+    ) -> SegmentScores:
         """Score every segment of ``corpus``: rule hits and zero-shot embedding scores.
 
         Args:
             corpus: the :class:`qualcode.Corpus`.
             vectors: precomputed segment embeddings (see :meth:`code`).
+            reference: the embedding calibration reference of the whole set being coded
+                (default: computed from these segments; see :class:`~qualcode.coding.Reference`).
 
         Returns:
-            The :class:`~qualcode.coding.SegmentScores`, with the effective thresholds (the
+            The :class:`~qualcode.coding.SegmentScores` of the segments of the documents in the
+            codebook's scope spoken in the coded roles, with the effective thresholds (the
             codebook's, the Coder's ``threshold``, and thresholds raised by ``fit``).
 
         Raises:
             InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
         """
-        check_param("corpus", corpus, [InstanceOf(Corpus, hints={(str, os.PathLike, list): "Read it first: qc.read_corpus(path)."})], "Coder")
+        check_param("corpus", corpus, _CORPUS, "Coder")
         self._prepare()
+        corpus = self.in_scope(corpus)
         unit = "sentence" if self.unit == "passage" else self.unit
         seg = corpus.segments(unit, window=self.window, attributes=False)
         seg["pos"] = seg.groupby("doc_id", sort=False).cumcount()
@@ -292,7 +302,7 @@ class Coder:
         emb = None
         thresholds: dict[str, float] = {}
         if self.embeddings and len(seg):
-            emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors)
+            emb = self.embedder_.score(seg["text"].tolist(), vectors=vectors, reference=reference)
             learned = getattr(self, "thresholds_", {}).get("embedding", {})
             thresholds = effective_thresholds(self.codebook, emb.codes, default=self.threshold, learned=learned)
             emb = dataclasses.replace(emb, thresholds=thresholds)
@@ -317,7 +327,14 @@ class Coder:
         return out
 
     # -- coding ---------------------------------------------------------------------------
-    def code(self, corpus: Corpus, *, human: Codings | None = None, vectors: np.ndarray | None = None) -> Codings:
+    def code(
+        self,
+        corpus: Corpus,
+        *,
+        human: Codings | None = None,
+        vectors: np.ndarray | None = None,
+        reference: Reference | None = None,
+    ) -> Codings:
         """Code the segments of ``corpus`` spoken in the coded roles (see ``roles``).
 
         Args:
@@ -329,6 +346,8 @@ class Coder:
                 in the row order of :attr:`SegmentScores.segments` (``corpus.segments(unit)``
                 restricted to the coded roles) and from the same model (keeps tests and
                 notebooks fast); ``None`` embeds them (through the cache).
+            reference: the embedding calibration reference of the whole corpus when this call
+                codes only a part of it (a distributed run); default: from this corpus.
 
         Returns:
             A :class:`Codings` with machine rows (``source`` rule, embedding or classifier)
@@ -343,7 +362,22 @@ class Coder:
             EmbeddingError: ``vectors`` do not match the segments or the model's dimension.
         """
         bar = tqdm(total=3, desc="coding", disable=not self.progress, leave=False)
-        s = self.score(corpus, vectors=vectors)
+        check_param("corpus", corpus, _CORPUS, "Coder")
+        self._check_params()
+        n_docs = len(corpus.documents)
+        corpus = self.in_scope(corpus)
+        n_in = len(corpus.documents)
+        unused = self.codebook.scope_keys_missing(corpus) if n_in == n_docs else []
+        if unused:
+            msg = (f"codebook {self.codebook.name!r} is scoped by {', '.join(unused)}, which no document "
+                   "or case of this corpus has: every document is coded")
+            warnings.warn(msg, QualcodeWarning, stacklevel=2)
+        if n_in < n_docs and 2 * n_in < n_docs:
+            scope = ", ".join(f"{k}={'|'.join(v)}" for k, v in self.codebook.scope.items())
+            msg = (f"codebook {self.codebook.name!r} applies to {n_in} of {n_docs} documents (scope {scope}); "
+                   f"the other {n_docs - n_in} are not coded")
+            warnings.warn(msg, QualcodeWarning, stacklevel=2)
+        s = self.score(corpus, vectors=vectors, reference=reference)
         bar.update(2)
         seg, codes = s.segments, s.codes
         probs: dict[str, np.ndarray] = {}
@@ -356,6 +390,7 @@ class Coder:
             classifier_probs=probs,
             classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
         )
+        d = prefer_specific(d, codes, self.codebook)
         human_f = None if human is None else self._human(human)
         blocked = np.zeros((len(seg), len(codes)), dtype=bool)
         if human_f is not None and len(human_f):
@@ -371,6 +406,7 @@ class Coder:
             frame = merge_passages(frame, seg, {d.doc_id: d.text for d in corpus.documents})
         frame = frame.drop(columns=["seg"], errors="ignore")
         meta = self._meta(corpus, s.thresholds)
+        meta["documents"] = {"in_scope": len(corpus.documents), "total": n_docs, "scope": self.codebook.scope}
         if len(frame):  # every machine coding names the codebook and model that produced it
             frame["codebook_fingerprint"] = meta.get("codebook_fingerprint")
             frame["model_id"] = meta.get("model_id") or ""
@@ -422,6 +458,7 @@ class Coder:
             "corpus_fingerprint": getattr(corpus, "fingerprint", None),
             "coder": self._name(),
             "fitted": self.is_fitted,
+            "trained_on_docs": sorted(set(self.human_["doc_id"].astype(str))) if self.is_fitted else [],
             "rules": bool(self.rules),
             "embeddings": bool(self.embeddings),
         }
@@ -474,9 +511,6 @@ class Coder:
         for attr in ("classifiers_", "thresholds_", "rule_precise_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        # a parent the coders used on its own is learned and coded like a leaf
-        used = set(human["code"].astype(str))
-        self.learned_codes_ = [c.id for c in self.codebook.codes if c.id in used and self.codebook.children(c.id)]
         s = self.score(corpus)
         seg, codes = s.segments, s.codes
         y, labelled = segment_labels(seg, human, codes)
@@ -581,21 +615,27 @@ class Coder:
                     "corpus_fingerprint": corpus.fingerprint}
         return out
 
-    def next_to_code(self, corpus: Any, n: int = 20) -> pd.DataFrame:
-        """Segments whose human coding would teach the model most (uncertainty sampling).
+    def next_to_code(self, corpus: Any, n: int = 20, *, diversity: float = 0.5) -> pd.DataFrame:
+        """Segments whose human coding would teach the model most (uncertainty sampling with diversity).
 
-        Uncertainty of a segment is ``1 - min_c |p_c - t_c| / max(t_c, 1 - t_c)`` over the codes
-        with a classifier (``p`` the probability, ``t`` the chosen threshold): highest for a
-        segment sitting on some code's decision boundary.  Segments in documents a human
-        already coded are skipped.
+        Uncertainty of a segment is ``1 - min_c |p_c - t_c| / max(t_c, 1 - t_c)`` over every
+        code the coder decides (``p`` the classifier probability, or the calibrated zero-shot
+        score for codes without a classifier; ``t`` the threshold): highest for a segment
+        sitting on some code's decision boundary.  Segments are then picked greedily, each
+        one's uncertainty discounted by ``diversity`` times its highest cosine similarity to
+        the segments already picked, so that a batch does not ask about the same thing ten
+        times.  Segments in documents a human already coded are skipped.
+        ``benchmarks/bench_active.py`` measures how fast agreement rises with this choice
+        against random choice.
 
         Args:
             corpus: the corpus to choose from.
             n: how many segments to return.
+            diversity: weight of the redundancy discount (0: pure uncertainty).
 
         Returns:
             ``segment_id, doc_id, start, end, text, code`` (the most uncertain code),
-            ``probability, threshold, uncertainty``, most uncertain first.
+            ``probability, threshold, uncertainty``, in the order picked.
 
         Raises:
             NotFittedError: ``fit`` has not been called.
@@ -603,24 +643,58 @@ class Coder:
         if not self.is_fitted:
             msg = "This Coder has not learnt from human codings yet: call fit(corpus, human_codings) first."
             raise NotFittedError(msg)
+        check_param("n", n, [Interval(int, 1, None)], "Coder.next_to_code")
+        check_param("diversity", diversity, [Interval(float, 0.0, None)], "Coder.next_to_code")
         s = self.score(corpus)
         seg = s.segments
         cols = ["segment_id", "doc_id", "start", "end", "text", "code", "probability", "threshold", "uncertainty"]
-        if not self.classifiers_ or not len(seg):
-            return pd.DataFrame(columns=cols)
-        x = self._features(s)
+        done = set(self.human_["doc_id"]) if hasattr(self, "human_") else set()
+        pool = np.flatnonzero(~seg["doc_id"].isin(done).to_numpy())
         names = list(self.classifiers_)
-        by_code = self._classifier_probs(x)
-        probs = np.column_stack([by_code[c] for c in names])
-        th = np.array([self.thresholds_["classifier"][c] for c in names])
-        dist = np.abs(probs - th[None, :]) / np.maximum(th, 1 - th)[None, :]
+        probs, ths = [], []
+        if names and len(seg):
+            by_code = self._classifier_probs(self._features(s))
+            probs += [by_code[c] for c in names]
+            ths += [self.thresholds_["classifier"][c] for c in names]
+        emb = s.embedding
+        if emb is not None:
+            for j, c in enumerate(emb.codes):
+                if c not in self.classifiers_ and c in s.thresholds:
+                    names.append(c)
+                    probs.append(emb.score[:, j].astype(float))
+                    ths.append(s.thresholds[c])
+        if not names or not len(pool):
+            return pd.DataFrame(columns=cols)
+        p = np.column_stack(probs)
+        th = np.clip(np.array(ths, dtype=float), 1e-6, 1 - 1e-6)
+        dist = np.abs(p - th[None, :]) / np.maximum(th, 1 - th)[None, :]
         jbest = dist.argmin(axis=1)
         unc = 1.0 - dist[np.arange(len(seg)), jbest]
-        out = seg[["segment_id", "doc_id", "start", "end", "text"]].copy()
-        out["code"] = [names[j] for j in jbest]
-        out["probability"] = probs[np.arange(len(seg)), jbest]
-        out["threshold"] = th[jbest]
-        out["uncertainty"] = unc
-        done = set(self.human_["doc_id"]) if hasattr(self, "human_") else set()
-        out = out[~out["doc_id"].isin(done)]
-        return out.sort_values("uncertainty", ascending=False, kind="stable").head(int(n)).reset_index(drop=True)
+        picked = _diverse_top(unc[pool], None if emb is None else emb.vectors[pool], int(n), float(diversity))
+        rows = pool[picked]
+        out = seg.iloc[rows][["segment_id", "doc_id", "start", "end", "text"]].copy()
+        out["code"] = [names[j] for j in jbest[rows]]
+        out["probability"] = p[rows, jbest[rows]]
+        out["threshold"] = th[jbest[rows]]
+        out["uncertainty"] = unc[rows]
+        return out.reset_index(drop=True)
+
+
+def _diverse_top(score: np.ndarray, vectors: np.ndarray | None, n: int, weight: float) -> np.ndarray:
+    """Greedy top-``n`` by ``score`` minus ``weight`` x the max cosine to the rows already picked."""
+    n = min(n, len(score))
+    if vectors is None or weight == 0 or n <= 1:
+        return np.argsort(-score, kind="stable")[:n]
+    cand = np.argsort(-score, kind="stable")[: max(50 * n, 1000)]  # the most uncertain first
+    v = vectors[cand]
+    best_sim = np.full(len(cand), -np.inf)
+    chosen: list[int] = []
+    gain = score[cand].astype(float)
+    for _ in range(n):
+        adj = gain - weight * np.maximum(best_sim, 0.0)
+        if chosen:
+            adj[chosen] = -np.inf
+        i = int(np.argmax(adj))
+        chosen.append(i)
+        best_sim = np.maximum(best_sim, v @ v[i])
+    return cand[np.array(chosen, dtype=np.int64)]

@@ -29,9 +29,12 @@ from ._thresholds import DEFAULT_THRESHOLD, effective_thresholds
 __all__ = [
     "BACKGROUND_TEXTS",
     "CALIBRATION",
+    "REFERENCE_SAMPLE",
     "CodePrototypes",
     "EmbeddingMatcher",
     "EmbeddingScores",
+    "Reference",
+    "reference_rows",
 ]
 
 logger = logging.getLogger("qualcode")
@@ -156,6 +159,31 @@ def _settings(code: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- data classes
+#: Segments of the coded set that enter the calibration reference: at most this many, evenly spaced.
+REFERENCE_SAMPLE = 2000
+
+
+def reference_rows(n: int) -> np.ndarray:
+    """The rows (of ``n`` coded segments, in coding order) sampled into the calibration reference."""
+    return np.arange(0, n, max(1, math.ceil(n / REFERENCE_SAMPLE)), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The calibration reference of one coding run (see :meth:`EmbeddingMatcher.reference`).
+
+    Attributes:
+        median: ``(k,)`` per-code median similarity over the reference set.
+        spread: ``(k,)`` per-code spread (1.4826 x MAD, floored).
+        g: the global spread of every similarity in the set.
+        n_sample: how many coded segments entered it.
+    """
+
+    median: np.ndarray
+    spread: np.ndarray
+    g: float
+    n_sample: int
+
 @dataclass
 class CodePrototypes:
     """The embedded prototype items of a codebook.
@@ -485,8 +513,24 @@ class EmbeddingMatcher:
                     counter[s : s + chunk, c] = subn[np.arange(len(subn)), an]
         return sim, near, counter, near_c
 
-    def _reference(self, seg_sim: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """Per-code median and spread over the reference set, and the global spread g."""
+    def similarities(self, vectors: np.ndarray) -> np.ndarray:
+        """``(n, k)`` max cosine of each vector to each code's positive items (the raw evidence)."""
+        if self.prototypes_ is None:
+            self.fit_prototypes()
+        return self._raw(np.asarray(vectors, dtype=np.float32))[0]
+
+    def reference(self, sample_sim: np.ndarray) -> Reference:
+        """The calibration reference from the similarities of a sample of the coded segments.
+
+        Args:
+            sample_sim: ``(m, k)`` similarities of the segments at :func:`reference_rows` of the
+                whole set being coded (the Coder takes them from every segment it codes; a
+                distributed run gathers the same rows from its partitions).
+
+        Returns:
+            Per-code median and spread over the reference set (built-in off-topic sentences,
+            the other codes' positive items, and the sample), and the global spread ``g``.
+        """
         p = self.prototypes_
         assert p is not None and self._background is not None
         k = len(p.codes)
@@ -495,9 +539,7 @@ class EmbeddingMatcher:
         pos = p.items["kind"].to_numpy() != "counterexample"
         item_sim = self._raw(p.vectors[pos])[0]
         item_code = p.items["code"].to_numpy()[pos]
-        n = len(seg_sim)
-        step = max(1, math.ceil(n / 2000))
-        sample = seg_sim[::step]
+        sample = np.asarray(sample_sim, dtype=np.float32).reshape(-1, k)
         med = np.empty(k)
         mad = np.empty(k)
         pooled = [bg_sim, sample]
@@ -510,14 +552,18 @@ class EmbeddingMatcher:
         allv = np.concatenate([x.ravel() for x in pooled])
         g = float(np.std(allv)) or 1e-3
         spread = np.maximum(mad, self.calibration["sd_floor"] * g)
-        return med, spread, g
+        return Reference(med, spread, g, len(sample))
 
-    def score(self, texts: Sequence[str] | None, vectors: np.ndarray | None = None) -> EmbeddingScores:
+    def score(
+        self, texts: Sequence[str] | None, vectors: np.ndarray | None = None, *, reference: Reference | None = None
+    ) -> EmbeddingScores:
         """Score segments against every embedding-enabled leaf code.
 
         Args:
             texts: the segment texts (embedded through the cache unless ``vectors`` is given).
             vectors: precomputed ``(n, dim)`` L2-normalised vectors of the same model.
+            reference: the calibration reference (default: from these segments, see
+                :meth:`reference`); a distributed run passes the one of the whole corpus.
 
         Returns:
             :class:`EmbeddingScores`.
@@ -542,7 +588,7 @@ class EmbeddingMatcher:
             msg = f"score got {len(texts)} texts but {len(vectors)} vectors."
             raise EmbeddingError(msg)
         sim, near, counter, near_c = self._raw(vectors)
-        score = self.calibrate(sim, counter)
+        score = self.calibrate(sim, counter, reference=reference)
         return EmbeddingScores(
             codes=list(p.codes),
             vectors=vectors,
@@ -556,9 +602,13 @@ class EmbeddingMatcher:
             model_id=p.model_id,
         )
 
-    def features(self, sim: np.ndarray, counter: np.ndarray) -> dict[str, np.ndarray]:
+    def features(
+        self, sim: np.ndarray, counter: np.ndarray, *, reference: Reference | None = None
+    ) -> dict[str, np.ndarray]:
         """The scale-free terms of the calibrated score (``z``, ``margin``, ``veto``), each (n, k)."""
-        med, spread, g = self._reference(sim)
+        if reference is None:
+            reference = self.reference(sim[reference_rows(len(sim))])
+        med, spread, g = reference.median, reference.spread, reference.g
         z = (sim - med[None, :]) / spread[None, :]
         margin = (sim - self._best_rival(sim)) / g
         veto = np.where(np.isnan(counter), 0.0, np.minimum(0.0, sim - np.nan_to_num(counter)) / g)
@@ -603,9 +653,9 @@ class EmbeddingMatcher:
             out[:, c] = sim[:, cols].max(axis=1) if len(cols) else sim[:, c]
         return out
 
-    def calibrate(self, sim: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    def calibrate(self, sim: np.ndarray, counter: np.ndarray, *, reference: Reference | None = None) -> np.ndarray:
         """Map raw similarities to calibrated scores in [0, 1] (see :class:`EmbeddingScores`)."""
-        f = self.features(sim, counter)
+        f = self.features(sim, counter, reference=reference)
         cal = self.calibration
         logit = cal["w_col"] * f["z"] + cal["w_margin"] * f["margin"] + cal["w_counter"] * f["veto"] + cal["bias"]
         return (1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))).astype(np.float32)

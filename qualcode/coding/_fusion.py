@@ -17,14 +17,16 @@ Fusion, per segment and code:
 
 One row per (segment, code) with the strongest source (highest score; ties: classifier,
 rule, embedding); the evidence text (:mod:`qualcode.codings.evidence`) keeps every source's
-explanation.  Parents are coded only where the parent itself is assigned: roll-ups from the
-children are computed by the matrices (``aggregate="children"``), never stored as rows.
+explanation.  Parents are coded only where the parent itself is assigned and none of its
+descendants is (:func:`prefer_specific`): roll-ups from the children are computed by the
+matrices (``aggregate="children"``), never stored as rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +35,7 @@ from ..codings import evidence as ev
 from ._scores import SegmentScores
 from ._thresholds import DEFAULT_THRESHOLD
 
-__all__ = ["Decisions", "decide", "machine_rows"]
+__all__ = ["Decisions", "decide", "machine_rows", "prefer_specific"]
 
 #: Sources in the order that wins ties.
 SOURCE_ORDER = ("classifier", "rule", "embedding")
@@ -101,6 +103,26 @@ def decide(
         scores={"rule": s.rules.score, "embedding": emb_score, "classifier": clf_prob},
         classifier_thresholds=cth,
     )
+
+
+def prefer_specific(d: Decisions, codes: list[str], codebook: Any) -> Decisions:
+    """Drop a parent's candidates on segments where one of its descendants is a candidate.
+
+    The more specific code carries the meaning (``data_based_policy_ignored`` says more than
+    ``data_based_policy``), and the matrices roll children up to their parents on demand, so a
+    passage is counted once.
+    """
+    any_c = d.candidates["rule"] | d.candidates["embedding"] | d.candidates["classifier"]
+    col = {c: j for j, c in enumerate(codes)}
+    cands = {k: v.copy() for k, v in d.candidates.items()}
+    for j, c in enumerate(codes):
+        desc = [col[x] for x in codebook.descendants(c) if x in col]
+        if not desc:
+            continue
+        covered = any_c[:, desc].any(axis=1)
+        for v in cands.values():
+            v[covered, j] = False
+    return Decisions(cands, d.scores, d.classifier_thresholds)
 
 
 def machine_rows(s: SegmentScores, d: Decisions, blocked: np.ndarray, coder: str) -> pd.DataFrame:

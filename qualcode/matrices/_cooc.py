@@ -86,6 +86,23 @@ def _pair_matrix(ci: np.ndarray, cj: np.ndarray, ncodes: int, weights: np.ndarra
     return flat.reshape(ncodes, ncodes)
 
 
+def _lineage_pairs(labels: list[str], codebook: Any) -> np.ndarray:
+    """Bool ``(k, k)``: ``labels[i]`` is an ancestor or a descendant of ``labels[j]``."""
+    k = len(labels)
+    out = np.zeros((k, k), dtype=bool)
+    if codebook is None:
+        return out
+    index = {c: i for i, c in enumerate(labels)}
+    for i, c in enumerate(labels):
+        if c not in codebook:
+            continue
+        for a in codebook.ancestors(c):
+            j = index.get(a)
+            if j is not None:
+                out[i, j] = out[j, i] = True
+    return out
+
+
 @validated(
     {
         "codings": CODINGS,
@@ -116,6 +133,10 @@ def cooccurrence(
       turns apart (``window=0``: the same turn).  Needs the corpus.
     * ``document``: ``n12`` is the number of documents where both codes appear; ``n_k``
       the number of documents with k.
+
+    A code is never paired with its own ancestors or descendants (with a codebook, those cells
+    are 0 and ``attrs["excluded"]`` says so): a child's passage is its parent's passage by
+    definition, so the pair carries no information.
 
     Measures: ``count`` (``n12``, diagonal ``n_k``); ``c`` (ATLAS.ti's c-coefficient
     ``n12 / (n1 + n2 − n12)``, diagonal 1; at segment and window level it can exceed 1 when
@@ -196,9 +217,13 @@ def cooccurrence(
             np.fill_diagonal(inter, size)
             uni = size[:, None] + size[None, :] - inter
             out = np.where(uni > 0, inter / np.where(uni > 0, uni, 1), np.nan)
+    related = _lineage_pairs(labels, codebook)
+    if related.any():  # a code trivially co-occurs with its own ancestors: never paired
+        out = np.where(related, 0, out)
     m = pd.DataFrame(out, index=pd.Index(labels, name="code"), columns=pd.Index(labels, name="code"))
     attrs: dict[str, Any] = {
         "kind": "cooccurrence",
+        "excluded": "code-ancestor pairs (0)" if related.any() else None,
         "value": measure,
         "measure": measure,
         "level": level,

@@ -19,6 +19,7 @@ documents and checks it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import numbers
 import re
@@ -66,9 +67,10 @@ class Selection:
         role: keep codings whose speaker role (of the turn where the coding starts) is this
             role or among these roles.
         codebook: a Codebook: gives the code order, ``aggregate="children"`` and themes.
-        aggregate: ``"none"`` (default) or ``"children"``: a parent code counts its own
-            codings and its descendants', a segment coded with two children counting once
-            (per coder).  Needs the codebook.
+        aggregate: ``"children"`` (the default with a codebook): a parent code counts its
+            own codings and its descendants', a segment coded with two children counting
+            once (per coder); or ``"none"`` (the default without one): each code counts its
+            own codings only.
         codes: only these codes (after aggregation), in this order.
     """
 
@@ -77,7 +79,7 @@ class Selection:
     min_score: float | None = None
     role: str | Sequence[str] | None = None
     codebook: Any = None
-    aggregate: str = "none"
+    aggregate: str | None = None
     codes: Sequence[str] | None = None
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -86,11 +88,13 @@ class Selection:
         "min_score": [Interval(numbers.Real, None, None), None],
         "role": [str, ListOf(str, non_empty=False), None],
         "codebook": [CODEBOOK, None],
-        "aggregate": [Options(str, {"none", "children"})],
+        "aggregate": [Options(str, {"none", "children"}), None],
         "codes": [ListOf(str, non_empty=False), None],
     }
 
     def __post_init__(self) -> None:
+        if self.aggregate is None:
+            object.__setattr__(self, "aggregate", "none" if self.codebook is None else "children")
         self.check("Selection")
 
     def check(self, caller: str) -> None:
@@ -137,8 +141,17 @@ class Selection:
         sel = cls.__new__(cls)  # checked above with the caller's name: skip __post_init__
         for f in dataclasses.fields(cls):
             object.__setattr__(sel, f.name, values.get(f.name, f.default))
+        if sel.aggregate is None:
+            object.__setattr__(sel, "aggregate", "none" if sel.codebook is None else "children")
         sel.check(caller)
         return sel
+
+    def scope(self, corpus: Any) -> Any:
+        """``corpus`` restricted to the codebook's scope (the corpus itself without a scope)."""
+        if corpus is None or self.codebook is None or not getattr(self.codebook, "scope", None):
+            return corpus
+        ids = self.codebook.in_scope(corpus)
+        return corpus if len(ids) == len(corpus.documents) else corpus.subset(ids)
 
 
 #: the filter names, in signature order
@@ -200,10 +213,30 @@ def shares_selection(func: F) -> F:
     extra = [inspect.Parameter("selection", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Selection | None")]
     for f in dataclasses.fields(Selection):
         extra.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.type))
-    func.__signature__ = sig.replace(parameters=params[:-1] + extra)  # type: ignore[attr-defined]
-    func.__doc__ = _expand_doc(func.__doc__ or "", func.__qualname__)
-    SHARING.append(func)
-    return func
+    new_sig = sig.replace(parameters=params[:-1] + extra)
+    has_corpus = "corpus" in sig.parameters
+
+    @functools.wraps(func)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        # a codebook with a scope counts only the documents (and cases) it applies to
+        book = kwargs.get("codebook")
+        base = kwargs.get("selection")
+        if book is None and isinstance(base, Selection):
+            book = base.codebook
+        if has_corpus and book is not None and getattr(book, "scope", None):
+            bound = sig.bind_partial(*args, **kwargs)
+            corpus = bound.arguments.get("corpus")
+            if corpus is not None and hasattr(corpus, "documents"):
+                ids = book.in_scope(corpus)
+                if len(ids) != len(corpus.documents):
+                    bound.arguments["corpus"] = corpus.subset(ids)
+                    return func(*bound.args, **bound.kwargs)
+        return func(*args, **kwargs)
+
+    scoped.__signature__ = new_sig  # type: ignore[attr-defined]
+    scoped.__doc__ = _expand_doc(func.__doc__ or "", func.__qualname__)
+    SHARING.append(scoped)
+    return scoped  # type: ignore[return-value]
 
 
 #: every function decorated with :func:`shares_selection` (tests check they all behave alike)

@@ -222,11 +222,11 @@ def _q(ns: str, tag: str) -> str:
 def is_codable(codebook: Codebook, code: Code, coded: Collection[str] | None = None) -> bool:
     """Whether codings may sit on ``code`` in an export (REFI-QDA ``isCodable``).
 
-    The one place that decides it.  When the codebook says so (a ``codable`` field on the
-    code) its word is final.  Otherwise a leaf is codable, and a parent is codable when it has
-    rules or examples of its own (the coder assigns it directly) or when it has direct codings
-    (``coded``, the codes coded directly in what is exported); a parent that only groups its
-    children is not, and other tools show it as a category that holds no codings.
+    The one place that decides it.  The codebook's ``codable`` field is final (a leaf is
+    always codable; ``codable: false`` marks a theme that only groups its children, which
+    other tools show as a category holding no codings).  For a code object without that field
+    (a duck-typed codebook), a parent is codable when it has rules or examples of its own or
+    direct codings (``coded``, the codes coded directly in what is exported).
 
     Args:
         codebook: the codebook.
@@ -238,7 +238,7 @@ def is_codable(codebook: Codebook, code: Code, coded: Collection[str] | None = N
     """
     declared = getattr(code, "codable", None)
     if isinstance(declared, bool):
-        return declared
+        return declared or not codebook.children(code.id)
     if not codebook.children(code.id):
         return True
     if not code.rules.is_empty or bool(code.examples):
@@ -522,6 +522,7 @@ def codebook_from_codes_element(
         known = by_flat_name.get((chain_parent, label))
         if known in implied and not block.get("id"):
             # "Coke" after "Coke::diet Coke": the parent the flat names implied is this code
+            implied[known].update(rec)
             rec = implied.pop(known)
             cid = known
             rec["definition"] = text
@@ -532,6 +533,8 @@ def codebook_from_codes_element(
         color = _color(el.get("color"))
         if color:
             rec["color"] = color
+        if (el.get("isCodable") or "").strip().lower() == "false" and _kids(el, "Code"):
+            rec["codable"] = False  # a theme that only groups codes (a leaf is always codable)
         by_flat_name.setdefault((chain_parent, label), cid)
         g = (el.get("guid") or "").strip().strip("{}").lower()
         if guid_map is not None and g:

@@ -47,7 +47,8 @@ class Note:
         text: its text (``\n`` line ends).
         description: its ``Description``, if any.
         author: the name of the user who created it, if known.
-        attached_to: names of the objects (codes, sources, project) it is attached to.
+        attached_to: names of the objects it is attached to: ``project``, a code's name, a
+            source's doc id, or ``"<doc_id>@<start>-<end>/<code id>"`` for a coding.
     """
 
     name: str
@@ -202,6 +203,7 @@ class _Reader:
         self.source_case: dict[str, str] = {}  # doc_id -> case named by the text itself
         self.block_turns: dict[str, tuple[Turn, ...]] = {}  # doc_id -> turns from the qualcode block
         self.dropped_codings = 0
+        self.coding_labels: dict[str, str] = {}  # coding guid -> "<doc_id>@<start>-<end>/<code>"
 
     # users, codes --------------------------------------------------------------------
     def read_users(self, root: etree._Element) -> None:
@@ -405,6 +407,8 @@ class _Reader:
                    "source": "human", "score": 1.0, "evidence": ""}
             if memo:
                 row["memo"] = memo
+            if _norm_guid(coding.get("guid")):  # so that a Note attached to the coding names it
+                self.coding_labels[_norm_guid(coding.get("guid")) or ""] = f"{doc_id}@{s}-{e}/{code['id']}"
             out.append(row)
         return out
 
@@ -604,6 +608,7 @@ def _read_notes(root: etree._Element, r: _Reader) -> list[Note]:
     attached: dict[str, list[str]] = {}
     names: dict[str, str] = {g: c["name"] for g, c in r.codes.items()}
     names.update(r.source_doc)
+    names.update(r.coding_labels)
 
     def scan(el: etree._Element, owner: str) -> None:
         for ref in _children(el, "NoteRef"):

@@ -236,6 +236,7 @@ def project_xml(
     origin: str = "qualcode",
     name: str | None = None,
     notes: Mapping[str, str] | None = None,
+    memos: Iterable[Mapping[str, Any]] | None = None,
     offsets: str | None = None,
     target: str | None = None,
 ) -> tuple[etree._Element, dict[str, bytes]]:
@@ -249,6 +250,8 @@ def project_xml(
         origin: the ``Project@origin`` attribute.
         name: the project name; defaults to ``"qualcode project"``.
         notes: project memos, title -> text.
+        memos: memos attached to objects, written as ``Note`` s with a ``NoteRef`` on their
+            object (see :func:`write_qdpx`).
         offsets: ``"codepoint"`` (the spec) or ``"utf16"``; None: the target's.
         target: a preset of ``qualcode.refi.TARGETS`` (``nvivo``, ``atlasti``, ``maxqda``,
             ``qualcoder``); None: the spec.
@@ -257,7 +260,8 @@ def project_xml(
         The root element and a mapping from archive member name to bytes.
 
     Raises:
-        CodingsError: a coding refers to an unknown document or code, or lies outside its text.
+        CodingsError: a coding refers to an unknown document or code, or lies outside its text;
+            a memo's object is not in the export.
         ValueError: an unknown ``offsets`` or ``target``.
     """
     conv = export_convention(offsets, target)
@@ -273,6 +277,8 @@ def project_xml(
     frame, coded = _exportable(frame, codebook)
     code_guids = _codebook_element(root, codebook, coded)
     coders = sorted(set(frame["coder"].astype(str))) if len(frame) else []
+    memo_list = _memo_list(memos)  # memos as Notes
+    coders = sorted(set(coders) | {m["author"] for m in memo_list if m["author"]})
     user_guids = {QUALCODE_USER: me}
     for c in sorted(set(coders) | {QUALCODE_USER}):
         user_guids[c] = guid("user", c)
@@ -356,13 +362,14 @@ def project_xml(
             _el(vv, "VariableRef", {"targetGUID": case_var})
             _el(vv, "TextValue", text=str(d.case_id))
 
-    if notes:
+    if notes or memo_list:
         notes_el = _el(root, "Notes")
-        for title in sorted(notes):
+        for title in sorted(notes or {}):
             n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me,
                                        "creationDateTime": _NOTE_DATE})
-            _el(n, "PlainTextContent", text=str(notes[title]))
+            _el(n, "PlainTextContent", text=str((notes or {})[title]))
             _el(root, "NoteRef", {"targetGUID": guid("note", title)})
+        _memo_notes(root, notes_el, memo_list, code_guids, user_guids)
     if code_guids:
         _metadata_set(_el(root, "Sets"), codebook)
     # NoteRef must come last: move them after everything else
@@ -370,6 +377,71 @@ def project_xml(
         root.remove(ref)
         root.append(ref)
     return root, files
+
+
+# -- memos as Notes attached to codes, sources and codings -------------------------------------
+_MEMO_TARGETS = ("project", "code", "document", "coding")
+
+
+def _memo_list(memos: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Check the memos given to :func:`project_xml` and return them as plain dicts."""
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(memos or ()):
+        target = m.get("target", "project")
+        if target not in _MEMO_TARGETS:
+            msg = f"memo {i}: 'target' must be one of {_MEMO_TARGETS}. Got {target!r} instead."
+            raise CodingsError(msg)
+        need = {"code": ("code",), "document": ("doc_id",),
+                "coding": ("doc_id", "start", "end", "code", "coder")}.get(target, ())
+        missing = [k for k in need if m.get(k) is None]
+        if missing:
+            msg = f"memo {i} on a {target} lacks {missing}."
+            raise CodingsError(msg)
+        author = m.get("author")
+        out.append({**m, "target": target, "name": str(m.get("name") or f"Memo {i + 1}"),
+                    "text": str(m.get("text") or ""), "author": str(author) if author else None})
+    return out
+
+
+def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[dict[str, Any]],
+                code_guids: Mapping[str, str], user_guids: Mapping[str, str]) -> None:
+    """Write each memo as a ``Note`` and put a ``NoteRef`` to it on its object."""
+    by_guid = {el.get("guid"): el for el in root.iter(_Q + "Code", _Q + "TextSource", _Q + "Coding")}
+    for i, m in enumerate(memo_list):
+        target = m["target"]
+        if target == "code":
+            owner = by_guid.get(code_guids.get(str(m["code"]), ""))
+        elif target == "document":
+            owner = by_guid.get(guid("source", m["doc_id"]))
+        elif target == "coding":
+            owner = by_guid.get(guid("coding", m["doc_id"], int(m["start"]), int(m["end"]), m["code"], m["coder"]))
+        else:
+            owner = root
+        if owner is None:
+            msg = f"memo {m['name']!r} is attached to a {target} that is not in the export."
+            raise CodingsError(msg)
+        key = (i, target, m.get("code"), m.get("doc_id"), m.get("start"), m.get("end"), m.get("coder"), m["name"])
+        note_guid = guid("memo", *key)
+        attrib = {"guid": note_guid, "name": m["name"],
+                  "creatingUser": user_guids[m["author"]] if m["author"] else user_guids[QUALCODE_USER],
+                  "creationDateTime": _NOTE_DATE}
+        n = _el(notes_el, "Note", attrib)
+        _el(n, "PlainTextContent", text=m["text"])
+        ref = etree.Element(_Q + "NoteRef", {"targetGUID": note_guid})
+        if owner.tag == _Q + "Code":  # Description?, NoteRef*, Code*
+            kids = [k for k in owner if k.tag == _Q + "Code"]
+            if kids:
+                kids[0].addprevious(ref)
+            else:
+                owner.append(ref)
+        elif owner.tag == _Q + "TextSource":  # ..., NoteRef*, VariableValue*
+            values = [k for k in owner if k.tag == _Q + "VariableValue"]
+            if values:
+                values[0].addprevious(ref)
+            else:
+                owner.append(ref)
+        else:  # Coding (after CodeRef), Project (moved last)
+            owner.append(ref)
 
 
 @validated({"corpus": [InstanceOf(Corpus)]})
@@ -383,6 +455,7 @@ def write_qdpx(
     origin: str = "qualcode",
     name: str | None = None,
     notes: Mapping[str, str] | None = None,
+    memos: Iterable[Mapping[str, Any]] | None = None,
     offsets: str | None = None,
     target: str | None = None,
 ) -> Path:
@@ -408,6 +481,12 @@ def write_qdpx(
         origin: the ``Project@origin`` attribute.
         name: the project name (default ``"qualcode project"``).
         notes: project memos, title -> text.
+        memos: memos on objects, each a mapping with ``name``, ``text``, optional ``author``
+            and ``target``: ``"project"``, ``"code"`` (with ``code``), ``"document"`` (with
+            ``doc_id``) or ``"coding"`` (with ``doc_id, start, end, code, coder`` of an
+            exported coding).  Each becomes a ``Note`` with a ``NoteRef`` on its object;
+            :func:`read_qdpx` lists the object in ``Note.attached_to`` (a code's name, a
+            document's id, ``"<doc_id>@<start>-<end>/<code>"`` for a coding).
         offsets: ``"codepoint"`` (the spec) or ``"utf16"`` (UTF-16 code units, as tools
             built on UTF-16 strings count); None: the target's unit.
         target: ``"nvivo"``, ``"atlasti"``, ``"maxqda"`` or ``"qualcoder"``: the offset unit,
@@ -418,7 +497,8 @@ def write_qdpx(
         The path written.
 
     Raises:
-        CodingsError: a coding refers to an unknown document or code.
+        CodingsError: a coding refers to an unknown document or code, or a memo to an
+            object not in the export.
         ExportError: the file exists (and ``overwrite`` is False), cannot be written, the
             project does not validate against the schema, or ``offsets`` / ``target`` is unknown.
 
@@ -447,7 +527,7 @@ def write_qdpx(
     except ValueError as exc:
         raise ExportError(str(exc)) from None
     root, files = project_xml(corpus, codebook, codings, origin=origin, name=name, notes=notes,
-                              offsets=offsets, target=target)
+                              memos=memos, offsets=offsets, target=target)
     problems = validate_project(root)
     if problems:
         msg = f"The project for {dest} does not validate against Project.xsd: " + "; ".join(problems[:5])

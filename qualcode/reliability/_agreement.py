@@ -8,6 +8,7 @@ not coded) per (unit, code) and coder.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 from .._params import InstanceOf, Options, validate_params, validated
 from ..codings._codings import Codings
+from ..errors import CodingsError, QualcodeWarning
 from ..matrices._common import CODINGS, CORPUS, as_codings, text_index, union_spans
 from ._measures import cohen_kappa, krippendorff_alpha, percent_agreement
 
@@ -243,6 +245,29 @@ def agreement_report(
     return out
 
 
+def _check_not_circular(reference: Any, other: Any) -> None:
+    """Refuse agreement of a table with itself; warn about in-sample agreement after ``fit``."""
+    ref, oth = as_codings(reference), as_codings(other)
+    rf, of = ref.to_frame(), oth.to_frame()
+    keys = ["doc_id", "start", "end", "code"]
+    human = of[of["source"] == "human"]
+    if len(human) and len(rf):
+        shared = human[keys].merge(rf[keys].drop_duplicates(), on=keys)
+        if len(shared):
+            msg = (f"agreement: {len(shared)} of the compared codings are the reference's own human codings "
+                   "(passed through by Coder.code(human=...)); agreement with them is circular. Compare the "
+                   "machine rows only (other.filter(source=['rule', 'embedding', 'classifier'])) or "
+                   "out-of-fold codings from Coder.cross_validate(corpus, human).")
+            raise CodingsError(msg)
+    trained = set(oth.meta.get("trained_on_docs") or [])
+    if trained and not oth.meta.get("cross_validated") and trained & set(rf["doc_id"].astype(str)):
+        n = len(trained & set(rf["doc_id"].astype(str)))
+        msg = (f"agreement: the coder behind these codings was fitted on human codings of {n} of the compared "
+               "documents, so this agreement is in-sample and optimistic. For an honest estimate use "
+               "Coder.cross_validate(corpus, human) or compare on documents it did not learn from.")
+        warnings.warn(msg, QualcodeWarning, stacklevel=3)
+
+
 @validated({"reference": CODINGS, "other": CODINGS, "corpus": CORPUS, "unit": REPORT_UNIT})
 def agreement(
     reference: Any, other: Any, corpus: Any, *, unit: str | pd.DataFrame = "sentence", codes: Sequence[str] | None = None
@@ -262,10 +287,17 @@ def agreement(
         ``predicted`` (other's units), ``tp, precision, recall, f1, kappa, alpha, pa``.
         precision/recall/F1 are NaN when their denominator is 0.
 
+    An honest estimate compares codings the coder did not learn from: ``other`` may not carry
+    the reference's own rows (a Codings that passed human codings through would agree with
+    itself), and a warning says when ``other`` comes from a coder fitted on the reference's
+    documents (use :meth:`qualcode.Coder.cross_validate` or a held-out split instead).
+
     Raises:
         InvalidParameterError: an unknown ``unit``, or ``reference``, ``other`` or
             ``corpus`` of the wrong type (a ``ValueError`` and a ``TypeError``).
+        CodingsError: ``other`` holds human rows identical to rows of ``reference``.
     """
+    _check_not_circular(reference, other)
     if isinstance(unit, str) and unit == "character":
         ca, cb = as_codings(reference), as_codings(other)
         labels = list(codes) if codes is not None else sorted(set(ca.codes) | set(cb.codes))

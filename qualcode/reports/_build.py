@@ -13,7 +13,7 @@ from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ._data import CodeSection, Quote, ReportData
 
-__all__ = ["HEATMAP_ROWS_PER_PAGE", "build_matrices", "build_report", "chart_attributes", "report_attributes"]
+__all__ = ["HEATMAP_ROWS_PER_PAGE", "build_matrices", "build_report", "charted", "report_attributes"]
 
 log = logging.getLogger("qualcode")
 
@@ -65,15 +65,22 @@ def build_matrices(
 HEATMAP_ROWS_PER_PAGE = 20
 
 
-def chart_attributes(corpus: Corpus) -> list[str]:
-    """The :func:`report_attributes` at least half of the cases have: those get a chart.
+def _without_value(frame: pd.DataFrame) -> tuple[int, int]:
+    """(cases without a value, cases) of a code × attribute matrix, from its group sizes."""
+    sizes = frame.attrs.get("group_sizes") or {}
+    total = int(sum(int(v) for v in sizes.values()))
+    return int(sizes.get("(missing)", 0)), total
+
+
+def charted(frame: pd.DataFrame) -> bool:
+    """Whether a code × attribute matrix gets a chart: at least half of its cases have a value.
 
     A chart of an attribute most cases lack would compare a few cases while looking like a
     comparison of all of them; its table (with group sizes and the number of cases without a
     value) is still in the report and the workbook.
     """
-    cases = corpus.cases
-    return [a for a in report_attributes(corpus) if 2 * int(cases[a].notna().sum()) >= len(cases)]
+    missing, total = _without_value(frame)
+    return total > 0 and 2 * (total - missing) >= total
 
 
 def _group_label(group: Any, sizes: Mapping[Any, Any]) -> str:
@@ -89,14 +96,13 @@ def _attribute_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _missing_note(corpus: Corpus, attribute: str) -> str:
-    cases = corpus.cases
-    missing = int(cases[attribute].isna().sum()) if attribute in cases else 0
-    return f"{missing} of {len(cases)} cases have no {attribute}" if missing else ""
+def _missing_note(frame: pd.DataFrame, attribute: str) -> str:
+    missing, total = _without_value(frame)
+    return f"{missing} of {total} cases have no {attribute}" if missing else ""
 
 
 def _figures(
-    sheets: Mapping[str, pd.DataFrame], summary: Any, figures_dir: Path, corpus: Corpus
+    sheets: Mapping[str, pd.DataFrame], summary: Any, figures_dir: Path
 ) -> list[tuple[str, Path]]:
     from .. import plotting
 
@@ -128,16 +134,16 @@ def _figures(
     heatmaps(sheets["case x code (coverage %)"], "coverage_heatmap", "Coverage (% of each case's characters)")
     save(plotting.cooccurrence_heatmap(sheets["co-occurrence"]), "cooccurrence",
          "Code co-occurrence (segments coded with both)")
-    for attribute in chart_attributes(corpus):
-        frame = sheets.get(f"code x {attribute}")
-        if frame is None:
+    for name, frame in sheets.items():
+        if not name.startswith("code x ") or not charted(frame):
             continue
+        attribute = name[len("code x "):]
         sizes = frame.attrs.get("group_sizes") or {}
         groups = [g for g in frame.columns if g not in ("All", "(missing)") and sizes.get(g)]
         share = frame[groups].astype(float).div(pd.Series({g: float(sizes[g]) for g in groups})) * 100
         share.columns = pd.Index([_group_label(g, sizes) for g in groups], name=attribute)
         share.attrs = {**frame.attrs, "value": "% of the group's cases with the code"}
-        note = _missing_note(corpus, attribute)
+        note = _missing_note(frame, attribute)
         title = f"Share of cases with each code, by {attribute}" + (f" ({note}; left out)" if note else "")
         save(plotting.attribute_bars(share, title=title), f"by_{attribute}", title)
     save(plotting.saturation_curve(summary), "saturation", "Saturation: new codes per document")
@@ -196,7 +202,7 @@ def build_report(
     sheets = build_matrices(codings, corpus, codebook)
     summary = matrices.cross_case_summary(codings, corpus, codebook=codebook)
     per_code = summary.codes
-    figures = _figures(sheets, summary, figures_dir, corpus) if figures_dir is not None else []
+    figures = _figures(sheets, summary, figures_dir) if figures_dir is not None else []
 
     n_cases_total = len(corpus.cases)
     cb_rows = []
@@ -217,7 +223,7 @@ def build_report(
                 sizes = frame.attrs.get("group_sizes") or {}
                 parts = [f"{col}: {int(v)} of {int(sizes[col])}" if sizes.get(col) is not None else f"{col}: {int(v)}"
                          for col, v in row.items() if str(col) not in ("All", "(missing)")]
-                note = _missing_note(corpus, attribute)
+                note = _missing_note(frame, attribute)
                 groups[attribute] = ", ".join(parts) + " cases" + (f" ({note})" if note else "")
         sections.append(
             CodeSection(
@@ -257,7 +263,7 @@ def build_report(
     for name, frame in sheets.items():
         if name.startswith("code x "):
             attribute = name[len("code x "):]
-            note = _missing_note(corpus, attribute)
+            note = _missing_note(frame, attribute)
             tables.append((f"Codes × {attribute}: cases with the code (n = cases in the group)"
                            + (f"; {note}" if note else ""), _attribute_table(frame)))
     tables.append(("Code co-occurrence (segments)", sheets["co-occurrence"]))
