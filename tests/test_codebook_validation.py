@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from qualcode.codebook import Code, Codebook, Rules
-from qualcode.errors import CodebookError
+from qualcode.errors import CodebookError, QualcodeWarning
 
 DATA = Path(__file__).parent / "data" / "codebooks"
 
@@ -18,7 +18,6 @@ CASES = [
     ("cycle.yaml", "6:13", "codes[0].parent", "cycle in the hierarchy: a -> c -> b -> a"),
     ("invalid_regex.yaml", "9:20", "codes[0].rules.regex[0].pattern", "invalid regular expression 'plan(ning'"),
     ("invalid_spacy_pattern.yaml", "9:20", "codes[0].rules.patterns[0].pattern", "invalid spaCy token pattern: token 1: OP"),
-    ("empty_definition.yaml", "8:17", "codes[1].definition", "empty definition: leaf code 'a'"),
     ("wrong_type.yaml", "8:17", "codes[0].rules.min_hits", "wrong type: Input should be a valid integer"),
     ("bad_color.yaml", "7:12", "codes[0].color", "bad colour '#12345G'"),
     ("threshold_range.yaml", "8:18", "codes[0].embedding.threshold", "threshold out of range"),
@@ -43,14 +42,23 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(CodebookError) as info:
         Codebook.load(DATA / "many_problems.yaml")
     problems = info.value.problems
-    assert len(problems) == 7
+    assert len(problems) == 6
     joined = "\n".join(problems)
     for fragment in ["version must be a string", "did you mean 'color'", "invalid regular expression",
-                     "duplicate code id 'a'", "empty definition: leaf code 'b'",
-                     "unknown parent 'nowhere'", "unknown language key 'de'"]:
+                     "duplicate code id 'a'", "unknown parent 'nowhere'", "unknown language key 'de'"]:
         assert fragment in joined
     lines = [int(p.split(":")[1]) for p in problems]
     assert lines == sorted(lines)
+
+
+def test_empty_definition_is_a_warning_unless_definitions_are_required():
+    # codes imported from NVivo & co. often have no description: they load, with a warning
+    file = DATA / "empty_definition.yaml"
+    with pytest.warns(QualcodeWarning, match=r"1 code\(s\) without a definition: a"):
+        cb = Codebook.load(file)
+    assert cb["a"].definition == ""
+    with pytest.raises(CodebookError, match=r"empty definition: leaf code 'a'"):
+        Codebook.from_dict({"name": "t", "codes": [{"id": "a"}]}, require_definitions=True)
 
 
 def test_python_tag_is_never_executed(tmp_path, monkeypatch):

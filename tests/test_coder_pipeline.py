@@ -343,7 +343,7 @@ def test_cli_code_rules_only_writes_outputs(tmp_path, capsys, tp_codebook):
     assert len(pd.read_csv(out / "segments.csv")) == run["n_segments"]
 
 
-def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_embedder) -> None:
+def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_embedder, cache_dir) -> None:
     import numpy as np
     import pytest
 
@@ -353,12 +353,14 @@ def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_emb
 
     corpus = tiny_corpus()
     cb = qc.Codebook.load("codebooks/technocratic_planning.yaml")
-    coder = qc.Coder(cb, progress=False, embedder=default_embedder)
+    # the session cache: the codebook's texts are embedded once, not once per Coder
+    coder = qc.Coder(cb, progress=False, embedder=default_embedder, cache_dir=cache_dir)
     embedded = coder.code(corpus).to_frame()
     texts = coder.score(corpus).segments["text"].tolist()  # the coded (informant) sentences
     assert len(texts) == 8
     vectors = default_embedder.embed(texts)
-    given = qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors).to_frame()
+    given = qc.Coder(cb, progress=False, embedder=default_embedder, cache_dir=cache_dir).code(
+        corpus, vectors=vectors).to_frame()
     cols = ["segment_id", "code", "source"]
     pd_equal = given[cols].reset_index(drop=True).equals(embedded[cols].reset_index(drop=True))
     assert pd_equal
@@ -366,7 +368,7 @@ def test_coder_accepts_precomputed_vectors_and_rows_carry_provenance(default_emb
     assert set(given["codebook_fingerprint"]) == {cb.fingerprint}
     assert set(given["model_id"]) == {default_embedder.model_id}
     with pytest.raises(EmbeddingError):
-        qc.Coder(cb, progress=False, embedder=default_embedder).code(corpus, vectors=vectors[:-1])
+        qc.Coder(cb, progress=False, embedder=default_embedder, cache_dir=cache_dir).code(corpus, vectors=vectors[:-1])
 
 
 def test_coder_single_rule_hit_needs_semantic_support(tp_codebook, default_embedder, cache_dir):

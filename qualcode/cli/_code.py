@@ -1,9 +1,11 @@
 """``qualcode code``: the main job: ingest, auto-code, matrices, figures and reports.
 
 Outputs (in ``--out DIR``): ``codings.csv``, ``segments.csv``, ``matrices.xlsx``,
-``figures/*.png``, ``report.docx``, ``report.html`` and ``run.json``.  Everything is written
-into a temporary folder beside ``DIR`` and moved into place at the end, so an interrupted run
-never leaves half a results folder, and an existing ``DIR`` is only replaced with ``--force``.
+``figures/*.png``, ``report.docx``, ``report.html`` and ``run.json``.  The run claims ``DIR``
+before it starts (a second run on the same ``DIR`` stops at once), builds everything in a
+temporary folder beside it and moves it into place in one step at the end, so an interrupted
+or killed run leaves either no ``DIR`` or the previous one intact, and no temporary folder
+(``qualcode/cli/_io.py``); an existing ``DIR`` is only replaced with ``--force``.
 
 Other commands can reuse :func:`run_coding`, which returns the corpus, codebook and codings
 without writing anything.
@@ -13,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -208,42 +208,63 @@ def _segment_unit(args: argparse.Namespace) -> str:
     return "sentence" if args.unit == "passage" else args.unit
 
 
-def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings: Any) -> Path:
+def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings: Any,
+                  claim: Any = None) -> Path:
     """Write every output into ``args.out`` (atomically, via a temporary sibling folder).
+
+    Args:
+        args: the parsed command line.
+        corpus: the corpus coded.
+        codebook: the codebook.
+        codings: the codings.
+        claim: the :class:`~qualcode.cli._io.OutputClaim` of ``args.out`` (taken here when
+            None).
 
     Returns:
         The results folder.
     """
-    from .._io import atomic_write_text
+    if claim is None:
+        from ._io import OutputClaim
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        started = time.perf_counter()
-        seg = corpus.segments(_segment_unit(args))
-        codings.to_csv(tmp / "codings.csv")
-        seg.to_csv(tmp / "segments.csv", index=False)
-        run_info: dict[str, Any] = {
-            "command": "code",
-            "paths": [str(p) for p in args.paths],
-            "codebook_path": str(args.codebook),
-            **dict(codings.meta),
-            "corpus_fingerprint": corpus.fingerprint,
-            "n_documents": len(corpus),
-            "n_segments": len(seg),
-            "n_codings": len(codings),
-            "outputs": ["codings.csv", "segments.csv", "run.json"],
-        }
-        if not getattr(args, "no_reports", False):
-            run_info["outputs"] += _write_reports(args, tmp, corpus, codebook, codings, run_info)
-        run_info["seconds_writing"] = round(time.perf_counter() - started, 2)
-        atomic_write_text(tmp / "run.json", json.dumps(run_info, indent=2, default=str) + "\n")
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+        with _claim(args) as own:
+            assert isinstance(own, OutputClaim)
+            return write_outputs(args, corpus, codebook, codings, own)
+    from .._io import atomic_write_text, write_csv
+
+    tmp = claim.build_folder()
+    started = time.perf_counter()
+    seg = corpus.segments(_segment_unit(args))
+    codings.to_csv(tmp / "codings.csv")
+    write_csv(seg, tmp / "segments.csv")
+    run_info: dict[str, Any] = {
+        "command": "code",
+        "paths": [str(p) for p in args.paths],
+        "codebook_path": str(args.codebook),
+        **dict(codings.meta),
+        "corpus_fingerprint": corpus.fingerprint,
+        "n_documents": len(corpus),
+        "n_segments": len(seg),
+        "n_codings": len(codings),
+        "outputs": ["codings.csv", "segments.csv", "run.json"],
+    }
+    if not getattr(args, "no_reports", False):
+        run_info["outputs"] += _write_reports(args, tmp, corpus, codebook, codings, run_info)
+    run_info["seconds_writing"] = round(time.perf_counter() - started, 2)
+    atomic_write_text(tmp / "run.json", json.dumps(run_info, indent=2, default=str) + "\n")
+    return claim.commit(tmp)
+
+
+def _claim(args: argparse.Namespace) -> Any:
+    """The exclusive claim on ``--out`` (see ``qualcode/cli/_io.py``)."""
+    from ._io import OutputClaim
+
+    def replaceable(out: Path) -> str | None:
+        if (out / "run.json").is_file():
+            return None
+        return (f"{out} is not a qualcode results folder (it has no run.json); --force only "
+                "replaces earlier results. Choose another --out folder.")
+
+    return OutputClaim(args.out, force=getattr(args, "force", False), replaceable=replaceable, command="code")
 
 
 def _write_reports(
@@ -267,27 +288,13 @@ def _write_reports(
     return ["matrices.xlsx", "report.docx", "report.html"] + [f"figures/{f}" for f in figures]
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Move the finished folder ``tmp`` to ``out``, replacing an earlier results folder."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{int(time.time())}")
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode code``; return the exit status."""
     started = time.perf_counter()
-    corpus, codebook, codings = run_coding(args)
-    out = write_outputs(args, corpus, codebook, codings)
+    _check_args(args)
+    with _claim(args) as claim:  # before the work: a second run on --out stops at once
+        corpus, codebook, codings = run_coding(args)
+        out = write_outputs(args, corpus, codebook, codings, claim)
     f = codings.to_frame()
     seg = corpus.segments(_segment_unit(args), attributes=False)
     docs = codings.meta.get("documents", {})

@@ -90,10 +90,9 @@ def run(args: argparse.Namespace) -> int:
             table.to_csv(tmp)
         print(f"wrote {args.out}")
     if args.disagreements:
-        from .._io import atomic_path
+        from .._io import write_csv
 
         dis = reliability.disagreements(reference, other, corpus, unit=args.unit, codes=codes)
-        with atomic_path(args.disagreements, overwrite=args.force) as tmp:
-            dis.to_csv(tmp, index=False)
+        write_csv(dis, args.disagreements, overwrite=args.force)
         print(f"wrote {args.disagreements} ({len(dis)} units to adjudicate)")
     return 0

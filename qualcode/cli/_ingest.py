@@ -65,7 +65,7 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode ingest``; return the exit status."""
-    from .._io import atomic_path
+    from .._io import write_csv
     from ..errors import ExportError, IngestWarning
     from ..readers import read_corpus
 
@@ -109,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
     print(_table(rows, right={4, 5, 6, 7}))
     if args.segments:
         seg = corpus.segments(args.unit, window=args.window)
-        with atomic_path(args.segments, overwrite=True) as tmp:
-            seg.to_csv(tmp, index=False)
+        write_csv(seg, args.segments)
         print(f"wrote {len(seg)} {args.unit} segments to {args.segments}")
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import atomic_path, atomic_write_text
+from .._io import atomic_path, atomic_write_text, write_csv
 from ..errors import ExportError
 
 __all__ = ["register", "run_export", "run_import"]
@@ -23,6 +23,7 @@ _EXPORT_HELP = """\
 examples:
   qualcode export transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --qdpx project.qdpx
   qualcode export transcripts_sample/ --codebook cb.yaml --codings gold_codings.csv --qdpx p.qdpx --force
+  qualcode export transcripts_sample/ --codebook cb.yaml --qdpx for_nvivo.qdpx --target nvivo
 """
 _IMPORT_HELP = """\
 examples:
@@ -48,6 +49,12 @@ def register(subparsers: Any) -> None:
     e.add_argument("--codings", metavar="CSV", help="codings to include (read with read_codings)")
     e.add_argument("--qdpx", required=True, metavar="OUT", help="the .qdpx file to write")
     e.add_argument("--name", help="project name (default: the folder name)")
+    e.add_argument("--offsets", choices=["codepoint", "utf16"],
+                   help="how selection positions count: Unicode code points (the REFI-QDA spec, "
+                        "default) or UTF-16 code units (emoji take two)")
+    e.add_argument("--target", choices=["nvivo", "atlasti", "maxqda", "qualcoder"],
+                   help="write the offsets, line ends and BOM this tool counts (see "
+                        "qualcode/refi/_targets.py for the evidence behind each preset)")
     e.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     e.set_defaults(func=run_export)
 
@@ -62,7 +69,7 @@ def register(subparsers: Any) -> None:
     i.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     i.add_argument("--lenient", action="store_true",
                    help="drop selections that cannot be mapped (with a warning) instead of failing")
-    i.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    i.add_argument("--force", action="store_true", help="replace DIR if it holds an earlier import")
     i.set_defaults(func=run_import)
 
 
@@ -72,7 +79,12 @@ def run_export(args: argparse.Namespace) -> int:
     from ..codebook._codebook import Codebook
     from ..errors import IngestError
     from ..refi import write_qdpx
+    from ..refi._targets import export_convention
+    from ._io import OutputClaim
 
+    if Path(args.qdpx).exists() and not args.force:  # before reading anything
+        msg = f"{args.qdpx} already exists; refusing to overwrite it (pass --force)."
+        raise ExportError(msg)
     corpus = read_corpus(args.path)
     if len(corpus) == 0:
         msg = "no documents with text found; nothing to export."
@@ -80,9 +92,15 @@ def run_export(args: argparse.Namespace) -> int:
     codebook = Codebook.load(args.codebook)
     codings = read_codings(args.codings, corpus) if args.codings else None
     name = args.name or Path(args.path).resolve().name
-    out = write_qdpx(args.qdpx, corpus, codebook, codings, overwrite=args.force, name=name)
+    offsets, target = getattr(args, "offsets", None), getattr(args, "target", None)
+    with OutputClaim(args.qdpx, force=args.force, kind="file", command="export") as claim:
+        built = claim.build_file()
+        write_qdpx(built, corpus, codebook, codings, overwrite=True, name=name, offsets=offsets, target=target)
+        out = claim.commit(built)
     n = 0 if codings is None else len(codings)
-    print(f"wrote {out}: {len(corpus)} documents, {len(codebook)} codes, {n} codings")
+    conv = export_convention(offsets, target)
+    print(f"wrote {out}: {len(corpus)} documents, {len(codebook)} codes, {n} codings; offsets {conv.label}"
+          + (f" (for {target})" if target else ""))
     return 0
 
 
@@ -98,21 +116,40 @@ def _file_stem(doc_id: str, taken: set[str]) -> str:
     return stem
 
 
+def _earlier_import(out: Path) -> str | None:
+    """None when ``out`` is a folder ``qualcode import`` wrote (``--force`` may replace it)."""
+    if (out / ".qualcodeignore").is_file() and (out / "codings.csv").is_file():
+        return None
+    return (f"{out} is not a folder written by qualcode import; --force only replaces an earlier "
+            "import. Choose another --out folder.")
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Run ``qualcode import``."""
     from ..refi import read_qdpx
+    from ._io import OutputClaim
 
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        msg = f"{out} is not empty; refusing to write into it (pass --force)."
-        raise ExportError(msg)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        project = read_qdpx(args.input, strict=not args.lenient)
-    for w in caught:
-        print(f"qualcode: warning: {w.message}")
-    out.mkdir(parents=True, exist_ok=True)
+    with OutputClaim(args.out, force=args.force, replaceable=_earlier_import, command="import") as claim:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            project = read_qdpx(args.input, strict=not args.lenient)
+        for w in caught:
+            print(f"qualcode: warning: {w.message}")
+        out = claim.build_folder()
+        _write_import(project, out)
+        final = claim.commit(out)
+    counts = Counter(project.conventions.values())
+    conv = ", ".join(f"{v} x{n}" for v, n in sorted(counts.items())) or "none"
+    print(
+        f"imported {args.input} ({project.origin or 'unknown tool'}): {len(project.corpus)} documents, "
+        f"{len(project.codes)} codes, {len(project.codings)} codings, users {project.users}; "
+        f"offsets {conv}; written to {final}"
+    )
+    return 0
 
+
+def _write_import(project: Any, out: Path) -> None:
+    """Write the texts, cases.csv, codebook.yaml and codings.csv of ``project`` into ``out``."""
     taken: set[str] = set()
     stems = {d.doc_id: _file_stem(d.doc_id, taken) for d in project.corpus}
     cases = project.corpus.cases
@@ -142,15 +179,6 @@ def run_import(args: argparse.Namespace) -> int:
     frame = project.codings.to_frame()
     frame["doc_id"] = frame["doc_id"].map(lambda x: stems.get(x, x))
     frame["segment_id"] = frame["doc_id"] + "@" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
-    with atomic_path(out / "codings.csv") as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, out / "codings.csv")
     # so that `qualcode ingest DIR` / read_corpus(DIR) reads the texts only
     atomic_write_text(out / ".qualcodeignore", "codings.csv\ncodebook.yaml\n")
-    counts = Counter(project.conventions.values())
-    conv = ", ".join(f"{v} x{n}" for v, n in sorted(counts.items())) or "none"
-    print(
-        f"imported {args.input} ({project.origin or 'unknown tool'}): {len(project.corpus)} documents, "
-        f"{len(project.codes)} codes, {len(project.codings)} codings, users {project.users}; "
-        f"offsets {conv}; written to {out}"
-    )
-    return 0

@@ -33,7 +33,7 @@ from ._diff import codebook_diff
 from ._display import codebook_frame, codebook_html, codebook_text
 from ._schema import Code, CodebookMetadata
 from ._table import table_data
-from ._validate import raise_problems, to_plain, validate
+from ._validate import raise_problems, to_plain, validate, warn_missing_definitions
 from ._yaml import canonical_doc, dump_yaml, parse_yaml
 
 __all__ = ["Codebook", "read_table"]
@@ -73,6 +73,7 @@ class Codebook:
         meta, code_list, problems = validate(raw)
         if problems or meta is None:
             raise_problems(problems, None)
+        warn_missing_definitions(code_list, None)
         self._setup(meta, code_list, doc=None, source=None)
 
     def _setup(self, meta: CodebookMetadata, codes: list[Code], *, doc: Any,
@@ -97,14 +98,14 @@ class Codebook:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | None = None,
-                  require_definitions: bool = True) -> Codebook:
+                  require_definitions: bool = False) -> Codebook:
         """Build and validate a codebook from plain data (the YAML structure as dicts/lists).
 
         Args:
             data: mapping with metadata keys and ``codes`` (a list of code mappings).
             source: a name for error messages (e.g. a file name).
-            require_definitions: when False (imports from other tools), leaf codes may lack a
-                definition; a warning lists them.
+            require_definitions: when True, a leaf code without a definition is an error;
+                by default (as for :meth:`load`) a warning lists such codes.
 
         Returns:
             The validated codebook.
@@ -115,11 +116,7 @@ class Codebook:
         meta, codes, problems = validate(to_plain(data), require_definitions=require_definitions)
         if problems or meta is None:
             raise_problems(problems, source)
-        if not require_definitions:
-            missing = [c.id for c in codes if not c.definition]
-            if missing:
-                logger.warning("%s: %d code(s) without a definition: %s", source or "codebook",
-                               len(missing), ", ".join(missing[:10]))
+        warn_missing_definitions(codes, source)
         return cls._make(meta, codes)
 
     @classmethod
@@ -163,6 +160,7 @@ class Codebook:
     def loads(cls, text: str, *, source: str | None = None) -> Codebook:
         """Parse and validate codebook YAML text (see :meth:`load`)."""
         meta, codes, doc = parse_yaml(text, source)
+        warn_missing_definitions(codes, source, stacklevel=4)
         return cls._make(meta, codes, doc=doc, source=source)
 
     @classmethod

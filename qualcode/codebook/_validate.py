@@ -195,9 +195,14 @@ def to_plain(node: Any, problems: list[Problem] | None = None, loc: tuple[Any, .
 
 # --------------------------------------------------------------------------- validation
 def validate(
-    raw: Any, doc: Any = None, *, require_definitions: bool = True
+    raw: Any, doc: Any = None, *, require_definitions: bool = False
 ) -> tuple[CodebookMetadata | None, list[Code], list[Problem]]:
-    """Validate plain data (``doc`` = the ruamel tree for positions); collect every problem."""
+    """Validate plain data (``doc`` = the ruamel tree for positions); collect every problem.
+
+    A leaf code without a definition is a problem only with ``require_definitions``; the
+    loaders warn about such codes instead (:func:`warn_missing_definitions`), so that codes
+    imported from tools that keep no descriptions load.
+    """
     problems: list[Problem] = []
     if not isinstance(raw, Mapping):
         problems.append(Problem(1 if doc is not None else None, 1, "",
@@ -242,7 +247,7 @@ def validate(
 
 
 def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],
-                  doc: Any, require_definitions: bool = True) -> list[Problem]:
+                  doc: Any, require_definitions: bool = False) -> list[Problem]:
     out: list[Problem] = []
     ids: dict[str, int] = {}
     parents: dict[str, str] = {}
@@ -358,3 +363,22 @@ def raise_problems(problems: list[Problem], source: str | None) -> NoReturn:
     head = f"{source + ': ' if source else ''}{n} problem{'s' if n != 1 else ''} in codebook"
     msg = head + ":\n  " + "\n  ".join(rendered)
     raise CodebookError(msg, problems=rendered)
+
+
+def warn_missing_definitions(codes: list[Code], source: str | None, *, stacklevel: int = 3) -> None:
+    """Warn (one :class:`~qualcode.errors.QualcodeWarning`) about leaf codes without a definition."""
+    import warnings
+
+    from ..errors import QualcodeWarning
+
+    parents = {c.parent for c in codes if c.parent}
+    missing = [c.id for c in codes if not c.definition and c.id not in parents]
+    if missing:
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        warnings.warn(
+            f"{source or 'codebook'}: {len(missing)} code(s) without a definition: "
+            f"{', '.join(missing[:10])}{more}; a coder has only the name to go on "
+            "(write definitions before coding)",
+            QualcodeWarning,
+            stacklevel=stacklevel,
+        )

@@ -226,11 +226,15 @@ class Codings:
 
     # -- output ----------------------------------------------------------------------
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
-        """Write the table to CSV atomically (UTF-8)."""
-        from .._io import atomic_path
+        """Write the table to CSV atomically (UTF-8).
 
-        with atomic_path(path, overwrite=overwrite) as tmp:
-            self._frame.to_csv(tmp, index=False)
+        Text cells a spreadsheet would evaluate as formulas (starting with ``= + - @``) get
+        an apostrophe in front (``qualcode._io.protect_formulas``); :func:`qualcode.read_codings`
+        removes it again.  The table itself is not changed.
+        """
+        from .._io import write_csv
+
+        write_csv(self._frame, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         f = self._frame

@@ -178,6 +178,9 @@ def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
                 encoding="utf-8-sig",
                 skip_blank_lines=True,
             )
+            from .._io import unprotect_formulas
+
+            frame = unprotect_formulas(frame)  # qualcode's CSVs protect formula cells
         else:
             msg = (
                 f"{path}: unsupported codings file type {suffix or '(none)'!r}; "

@@ -82,8 +82,46 @@ def _check(df: Any, func: str) -> pd.DataFrame:
     return df
 
 
+def value_formatter(fmt: Any, func: str = "heatmap") -> Any:
+    """A function number -> text for ``fmt``, read as matplotlib and pandas read formats.
+
+    Accepted: a format spec (``".0f"``, ``",.1f"``, ``".1%"``, ``"d"``), a ``str.format``
+    pattern (``"{:.1f}"``, or ``"{x:.1f}"`` as matplotlib's ``StrMethodFormatter`` writes
+    it), a printf pattern (``"%.2f"``), or a callable.
+
+    Raises:
+        InvalidParameterError: ``fmt`` formats no number.
+    """
+    from ..errors import InvalidParameterError
+
+    if callable(fmt):
+        return lambda v: str(fmt(v))
+    if not isinstance(fmt, str):
+        fn = None
+    elif "{" in fmt:
+        def fn(v: float) -> str:
+            return fmt.format(v, x=v)
+    elif "%" in fmt and not fmt.endswith("%"):
+        def fn(v: float) -> str:
+            return fmt % v
+    else:
+        def fn(v: float) -> str:
+            if fmt.endswith("d"):  # integer presentation: counts held as floats
+                return format(round(v), fmt)
+            return format(v, fmt)
+    try:
+        if fn is None:
+            raise TypeError
+        fn(1.5), fn(2.0)  # noqa: B018 - probe: raises for a format that formats no number
+    except (ValueError, TypeError, KeyError, IndexError):
+        msg = (f"The 'fmt' parameter of {func} must be a format spec such as '.0f', '{{:.1%}}' or "
+               f"'%.2f', or a callable. Got {fmt!r} instead.")
+        raise InvalidParameterError(msg) from None
+    return fn
+
+
 def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = True, title: str | None = None,
-            fmt: str | None = None, width: float = 9.0) -> Figure:
+            fmt: Any = None, width: float = 9.0, height: float | None = None) -> Figure:
     """Annotated heatmap of any numeric matrix (rows × columns), colour-blind-safe colours.
 
     Args:
@@ -91,16 +129,25 @@ def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = Tru
         cmap: a perceptually uniform colormap (``viridis``, ``cividis``...).
         annotate: write each value in its cell.
         title: the title (default: the ``value`` in ``attrs``).
-        fmt: number format (default: integers for counts, 2 decimals otherwise).
+        fmt: number format, as matplotlib and pandas take it: a format spec (``".0f"``,
+            ``".1%"``), a pattern (``"{:.1f}"``, ``"{x:.1f}"``, ``"%.2f"``) or a callable
+            (default: integers for counts, 2 decimals otherwise).
         width: figure width in inches (notebook width is about 8–10).
+        height: figure height in inches (default: from the number of rows, at most 14).
 
     Returns:
         The matplotlib Figure.
+
+    Raises:
+        InvalidParameterError: ``fmt`` formats no number.
     """
     m = _check(matrix, "heatmap")
     vals = m.to_numpy(dtype=float)
     nr, nc = vals.shape
-    height = min(max(2.5, 0.45 * nr + 1.8), 14)
+    if fmt is not None:
+        fmt_value = value_formatter(fmt, "heatmap")
+    if height is None:
+        height = min(max(2.5, 0.45 * nr + 1.8), 14)
     fig = QualcodeFigure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
     im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, aspect="auto")
@@ -114,14 +161,14 @@ def heatmap(matrix: pd.DataFrame, *, cmap: str = "viridis", annotate: bool = Tru
     ax.set_title(title if title is not None else f"{value} (coder: {m.attrs.get('coder', 'all')})")
     if fmt is None:
         integral = np.all(np.isnan(vals) | (vals == np.round(vals)))
-        fmt = "{:.0f}" if integral else "{:.2f}"
+        fmt_value = value_formatter(".0f" if integral else ".2f")
     if annotate and nr * nc <= 900:
         finite = vals[np.isfinite(vals)]
         mid = (finite.max() + finite.min()) / 2 if finite.size else 0
         for i in range(nr):
             for j in range(nc):
                 v = vals[i, j]
-                txt = "" if np.isnan(v) else fmt.format(v)
+                txt = "" if np.isnan(v) else fmt_value(v)
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7,
                         color="black" if (not np.isnan(v) and v > mid) else "white")
     fig.colorbar(im, ax=ax, shrink=0.8, label=str(value))

@@ -11,12 +11,22 @@ delimited YAML block::
 
     What a coder looks for ...
 
+    Include: ...
+
+    Exclude: ...
+
+    (qualcode settings below: keep them unchanged so that qualcode reads this code back)
     --- qualcode ---
     id: convergence
     inclusion: ...
     examples: {en: [...], id: [...]}
     rules: {...}
     --- end qualcode ---
+
+The human description comes first (definition, then inclusion and exclusion criteria and
+examples as plain text), then one line saying what follows, then the block; the block alone
+is what import reads (the plain-text criteria are recognised and left out of the
+definition).
 
 Codebook metadata (name, version, languages, authors, ...) travels the same way in the
 Description of a ``<Set>`` named after the codebook, whose members are all the codes.
@@ -35,7 +45,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -52,10 +62,12 @@ __all__ = [
     "CODEBOOK_NS",
     "CODEBOOK_NS_VARIANTS",
     "PROJECT_NS",
+    "SEPARATOR",
     "code_guid",
     "codebook_element",
     "codebook_from_codes_element",
     "codes_to_xml",
+    "is_codable",
     "metadata_set_to_xml",
     "parse_xml_safely",
     "read_qdc",
@@ -80,6 +92,8 @@ CODEBOOK_NS_VARIANTS = (
 )
 BLOCK_START = "--- qualcode ---"
 BLOCK_END = "--- end qualcode ---"
+#: The line before a block, so that a reader of the memo in another tool knows what it is.
+SEPARATOR = "(qualcode settings below: keep them unchanged so that qualcode reads this back)"
 #: fixed namespace of qualcode's deterministic GUIDs (never change it: GUIDs would change)
 GUID_NAMESPACE = uuid.UUID("6f1f4c1e-2b7a-5d3e-9c51-7a0c0de0b00c")
 _MAX_BYTES = 50 * 1024 * 1024
@@ -139,7 +153,31 @@ def _qualcode_fields(code: Code) -> dict[str, Any]:
 def _with_block(text: str, extra: Mapping[str, Any]) -> str:
     block = _safe_yaml_dump(dict(extra)).rstrip("\n")
     head = text.strip()
-    return (head + "\n\n" if head else "") + f"{BLOCK_START}\n{block}\n{BLOCK_END}"
+    return (head + "\n\n" if head else "") + f"{SEPARATOR}\n{BLOCK_START}\n{block}\n{BLOCK_END}"
+
+
+def _criteria_text(fields: Mapping[str, Any]) -> str:
+    """Inclusion, exclusion, examples and counterexamples of a code block as plain text."""
+    parts: list[str] = []
+    for key, label in (("inclusion", "Include"), ("exclusion", "Exclude")):
+        value = fields.get(key)
+        if isinstance(value, str) and value.strip():
+            parts.append(f"{label}: {value.strip()}")
+    for key, label in (("examples", "Examples"), ("counterexamples", "Counterexamples")):
+        value = fields.get(key)
+        if not isinstance(value, Mapping):
+            continue
+        for lang, texts in value.items():
+            if isinstance(texts, list) and texts:
+                parts.append(f"{label} ({lang}):\n" + "\n".join(f"- {t}" for t in texts))
+    return "\n\n".join(parts)
+
+
+def _code_description(code: Code) -> str:
+    """A code's ``Description``: definition and criteria for people, then the qualcode block."""
+    fields = _qualcode_fields(code)
+    human = "\n\n".join(p for p in (code.definition.strip(), _criteria_text(fields)) if p)
+    return _with_block(human, fields)
 
 
 def split_description(text: str | None, *, where: str = "Description") -> tuple[str, dict[str, Any]]:
@@ -160,7 +198,10 @@ def split_description(text: str | None, *, where: str = "Description") -> tuple[
         return text.strip(), {}
     end = text.find(BLOCK_END, start)
     body = text[start + len(BLOCK_START) : end if end >= 0 else len(text)]
-    rest = (text[:start] + (text[end + len(BLOCK_END) :] if end >= 0 else "")).strip()
+    before = text[:start].rstrip()
+    if before.endswith(SEPARATOR):
+        before = before[: -len(SEPARATOR)]
+    rest = (before + (text[end + len(BLOCK_END) :] if end >= 0 else "")).strip()
     try:
         data = _safe_yaml_load(body)
     except Exception as exc:  # ruamel raises many types; never leak them
@@ -178,19 +219,43 @@ def _q(ns: str, tag: str) -> str:
 
 
 # --------------------------------------------------------------------------- export
-def _is_codable(cb: Codebook, code: Code) -> bool:
-    """REFI-QDA ``isCodable``: the codebook's own ``codable`` (leaves always are)."""
-    return code.codable or not cb.children(code.id)
+def is_codable(codebook: Codebook, code: Code, coded: Collection[str] | None = None) -> bool:
+    """Whether codings may sit on ``code`` in an export (REFI-QDA ``isCodable``).
+
+    The one place that decides it.  The codebook's ``codable`` field is final (a leaf is
+    always codable; ``codable: false`` marks a theme that only groups its children, which
+    other tools show as a category holding no codings).  For a code object without that field
+    (a duck-typed codebook), a parent is codable when it has rules or examples of its own or
+    direct codings (``coded``, the codes coded directly in what is exported).
+
+    Args:
+        codebook: the codebook.
+        code: one of its codes.
+        coded: ids of the codes that carry direct codings (None: not known, as for a .qdc).
+
+    Returns:
+        True when codings may be attached to the code.
+    """
+    declared = getattr(code, "codable", None)
+    if isinstance(declared, bool):
+        return declared or not codebook.children(code.id)
+    if not codebook.children(code.id):
+        return True
+    if not code.rules.is_empty or bool(code.examples):
+        return True
+    return coded is not None and code.id in coded
 
 
 def codes_to_xml(codebook: Codebook, parent: etree._Element,
-                 namespace: str = CODEBOOK_NS) -> etree._Element:
+                 namespace: str = CODEBOOK_NS, *, coded: Collection[str] | None = None) -> etree._Element:
     """Append ``<Codes>`` with the nested code tree of ``codebook`` to ``parent``.
 
     Args:
         codebook: the codebook.
         parent: a ``<CodeBook>`` element (of a .qdc, or of a .qdpx project).
         namespace: ``urn:QDA-XML:codebook:1.0`` (.qdc) or ``urn:QDA-XML:project:1.0`` (.qdpx).
+        coded: ids of the codes with direct codings in a project export (see
+            :func:`is_codable`).
 
     Returns:
         The ``<Codes>`` element.
@@ -200,12 +265,12 @@ def codes_to_xml(codebook: Codebook, parent: etree._Element,
     def add(el: etree._Element, code_id: str) -> None:
         code = codebook[code_id]
         attrs = {"guid": code_guid(codebook.name, code.id), "name": code.name,
-                 "isCodable": "true" if _is_codable(codebook, code) else "false"}
+                 "isCodable": "true" if is_codable(codebook, code, coded) else "false"}
         if code.color:
             attrs["color"] = code.color
         ce = etree.SubElement(el, _q(namespace, "Code"), attrs)
         desc = etree.SubElement(ce, _q(namespace, "Description"))
-        desc.text = _with_block(code.definition, _qualcode_fields(code))
+        desc.text = _code_description(code)
         for child in codebook.children(code.id):
             add(ce, child)
 
@@ -382,6 +447,7 @@ def codebook_from_codes_element(
     name: str | None = None,
     split_names: bool = True,
     source: str | None = None,
+    guid_map: dict[str, str] | None = None,
 ) -> Codebook:
     """Build a Codebook from a REFI-QDA ``<Codes>`` element (any namespace variant).
 
@@ -392,10 +458,13 @@ def codebook_from_codes_element(
         name: codebook name when no metadata set is found.
         split_names: turn ATLAS.ti-style flat names ``"Parent::Child"`` into a hierarchy.
         source: names the file in errors.
+        guid_map: filled with ``<Code>`` GUID (lower case, no braces) -> code id.
 
     Returns:
         The codebook; ids come from the qualcode block when present, otherwise slugs of the
-        names (made unique); qualcode fields are restored from the block.
+        names (made unique); qualcode fields are restored from the block.  A flat
+        ``"Parent::Child"`` name and a code named ``"Parent"`` at the same level (ATLAS.ti
+        writes both, in either order) give one parent code.
 
     Raises:
         RefiError: a code lacks a name, or the result is not a valid codebook.
@@ -418,6 +487,7 @@ def codebook_from_codes_element(
     taken: set[str] = set()
     records: list[dict[str, Any]] = []
     by_flat_name: dict[tuple[str | None, str], str] = {}
+    implied: dict[str, dict[str, Any]] = {}  # parents made from "A::B" names, not yet seen as codes
 
     def make_id(block_id: Any, label: str) -> str:
         if isinstance(block_id, str) and block_id and block_id not in taken:
@@ -433,6 +503,9 @@ def codebook_from_codes_element(
         descs = _kids(el, "Description")
         text, block = split_description(descs[0].text if descs else None,
                                         where=f"{src}: Code {label!r}")
+        criteria = _criteria_text(block)
+        if criteria and text.endswith(criteria):  # the plain-text copy written for people
+            text = text[: -len(criteria)].rstrip()
         chain_parent = parent
         if split_names and "::" in label and not block:
             parts = [p.strip() for p in label.split("::") if p.strip()]
@@ -441,19 +514,31 @@ def codebook_from_codes_element(
                 if key not in by_flat_name:
                     pid = slugify(part, taken)
                     by_flat_name[key] = pid
-                    records.append({"id": pid, "name": part, "parent": chain_parent})
+                    implied[pid] = {"id": pid, "name": part, "parent": chain_parent}
+                    records.append(implied[pid])
                 chain_parent = by_flat_name[key]
             label = parts[-1] if parts else label
         rec: dict[str, Any] = {k: v for k, v in block.items() if k not in ("id", "name", "parent")}
-        cid = make_id(block.get("id"), label)
-        rec.update({"id": cid, "name": label, "parent": chain_parent, "definition": text})
+        known = by_flat_name.get((chain_parent, label))
+        if known in implied and not block.get("id"):
+            # "Coke" after "Coke::diet Coke": the parent the flat names implied is this code
+            implied[known].update(rec)
+            rec = implied.pop(known)
+            cid = known
+            rec["definition"] = text
+        else:
+            cid = make_id(block.get("id"), label)
+            rec.update({"id": cid, "name": label, "parent": chain_parent, "definition": text})
+            records.append(rec)
         color = _color(el.get("color"))
         if color:
             rec["color"] = color
         if (el.get("isCodable") or "").strip().lower() == "false" and _kids(el, "Code"):
             rec["codable"] = False  # a theme that only groups codes (a leaf is always codable)
         by_flat_name.setdefault((chain_parent, label), cid)
-        records.append(rec)
+        g = (el.get("guid") or "").strip().strip("{}").lower()
+        if guid_map is not None and g:
+            guid_map[g] = cid
         for child in _kids(el, "Code"):
             visit(child, cid)
 

@@ -16,13 +16,11 @@ import io
 import logging
 import re
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-import yaml
 from lxml import etree
 
 from ..codings._codings import Codings
@@ -31,6 +29,7 @@ from ..errors import IngestWarning, RefiError
 from ..readers._decode import newline_style, normalise_newlines
 from ._offsets import OffsetMap, Selection, detect_convention, map_selection
 from ._safety import SafeArchive, parse_xml
+from ._source_block import CASE_VARIABLE, block_turns, import_language, read_source_description
 
 __all__ = ["Note", "Project", "read_qdpx"]
 
@@ -201,6 +200,9 @@ class _Reader:
         self.selections: dict[str, tuple[str, int, int, str | None]] = {}  # guid -> doc, s, e, name
         self.source_doc: dict[str, str] = {}  # source guid -> doc_id
         self.doc_ids: set[str] = set()
+        self.source_case: dict[str, str] = {}  # doc_id -> case named by the text itself
+        self.block_turns: dict[str, tuple[Turn, ...]] = {}  # doc_id -> turns from the qualcode block
+        self.dropped_codings = 0
         self.coding_labels: dict[str, str] = {}  # coding guid -> "<doc_id>@<start>-<end>/<code>"
 
     # users, codes --------------------------------------------------------------------
@@ -219,7 +221,7 @@ class _Reader:
 
     def read_codes(self, root: etree._Element, project_name: str) -> None:
         """Build the codebook with ``qualcode.refi._qdc`` and map every code GUID to its id."""
-        from ._qdc import codebook_from_codes_element, split_description
+        from ._qdc import codebook_from_codes_element
 
         self.codebook = None
         books = _children(root, "CodeBook")
@@ -227,32 +229,13 @@ class _Reader:
         if codes_el is None or not _children(codes_el, "Code"):
             return
         sets = _children(root, "Sets")
+        guid_map: dict[str, str] = {}
         self.codebook = codebook_from_codes_element(
-            codes_el, sets_el=sets[0] if sets else None, name=project_name, source=self.label
+            codes_el, sets_el=sets[0] if sets else None, name=project_name, source=self.label,
+            guid_map=guid_map,
         )
-        # Records come out in document order; codes split from ATLAS.ti "A::B" names add
-        # their parents just before them.  Walk the same order to pair GUIDs with ids.
-        codes = self.codebook.codes
-        i = 0
-
-        def walk(el: etree._Element) -> None:
-            nonlocal i
-            for c in _children(el, "Code"):
-                label = (c.get("name") or "").strip()
-                _text, block = split_description(_child_text(c, "Description"), where=self.label)
-                if "::" in label and not block:
-                    label = [p.strip() for p in label.split("::") if p.strip()][-1]
-                j = i
-                while j < len(codes) and codes[j].name != label:
-                    j += 1
-                if j < len(codes):
-                    g = _norm_guid(c.get("guid"))
-                    if g:
-                        self.codes[g] = {"id": codes[j].id, "name": codes[j].name}
-                    i = j + 1
-                walk(c)
-
-        walk(codes_el)
+        for g, cid in guid_map.items():
+            self.codes[g] = {"id": cid, "name": self.codebook[cid].name}
 
     # sources ------------------------------------------------------------------------
     def resolve_member(self, path: str | None) -> str | None:
@@ -339,25 +322,39 @@ class _Reader:
 
     def read_text_source(self, src: etree._Element, name: str | None, alias: etree._Element | None = None) -> tuple[Document, list[dict[str, Any]]] | None:
         g = _norm_guid(src.get("guid")) or ""
+        if not (name or "").strip():
+            # no name: the file the source points to names it better than its GUID
+            path = src.get("plainTextPath") or src.get("richTextPath") or ""
+            name = PurePosixPath(re.sub(r"^[a-z]+:/+", "", path.replace("\\", "/"))).stem or None
         where = f"source {name or g!r}"
         loaded = self.load_text(src, where)
         if loaded is None:
             path = src.get("plainTextPath") or src.get("richTextPath") or "(no path)"
-            self.skipped.append(f"{name or g} (text {path} is not in the archive)")
+            n = sum(1 for c in src.iter("Coding"))
+            self.dropped_codings += n
+            lost = f"; its {n} coding(s) dropped" if n else ""
+            self.skipped.append(f"{name or g} (text {path} is not in the archive{lost})")
             return None
         text, info, had_bom, nl_units = loaded
         desc = _child_text(src, "Description")
         if alias is not None and desc is None:
             desc = _child_text(alias, "Description")
-        meta, attributes = _source_description(desc)
+        meta, attributes = read_source_description(desc, where=f"{self.label}: {where}")
         doc_id = self.new_doc_id(name, meta.get("doc_id"), g)
         self.source_doc[g] = doc_id
         if alias is not None and _norm_guid(alias.get("guid")):
             self.source_doc[_norm_guid(alias.get("guid")) or ""] = doc_id
         for vv in _children(src, "VariableValue"):
             got = self.variable_value(vv)
-            if got:
+            if got and got[0] == CASE_VARIABLE:  # the case link qualcode writes in every text
+                self.source_case[doc_id] = str(got[1])
+            elif got:
                 attributes[got[0]] = got[1]
+        if isinstance(meta.get("case_id"), str) and meta["case_id"]:
+            self.source_case[doc_id] = meta["case_id"]
+        turns = block_turns(meta, text, f"{self.label}: {where}")
+        if turns is not None:
+            self.block_turns[doc_id] = turns
 
         # selections
         sels: list[etree._Element] = _children(src, "PlainTextSelection")
@@ -390,7 +387,7 @@ class _Reader:
         attributes["refi_offsets"] = conv.label
         attributes["refi_offsets_evidence"] = det.evidence
         kind = meta.get("kind") if meta.get("kind") in KINDS else "other"
-        language = meta.get("language") if isinstance(meta.get("language"), str) else "en"
+        language = meta.get("language") if isinstance(meta.get("language"), str) else import_language(text)
         doc = Document(doc_id, text, kind=kind, language=language, attributes=attributes, source=info)
         log.info("%s: %s offsets %s (%s)", self.label, doc_id, conv.label, det.evidence)
         return doc, rows
@@ -473,21 +470,6 @@ class _Reader:
         return cases, doc_case, turns
 
 
-def _source_description(desc: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read the qualcode YAML block of a source Description, or keep the text as is."""
-    if not desc or not desc.strip():
-        return {}, {}
-    if desc.lstrip().startswith(("attributes:", "qualcode:")):
-        try:
-            data = yaml.safe_load(desc)
-        except yaml.YAMLError:
-            data = None
-        if isinstance(data, Mapping) and isinstance(data.get("qualcode"), Mapping):
-            attrs = data.get("attributes")
-            return dict(data["qualcode"]), dict(attrs) if isinstance(attrs, Mapping) else {}
-    return {}, {"description": desc.strip()}
-
-
 def _build_turns(doc: Document, spans: list[tuple[int, int, str, str]], label: str) -> Document:
     spans = sorted(set(spans))
     turns: list[Turn] = []
@@ -553,8 +535,9 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
             raise RefiError(msg)
         warnings.warn(f"{label}: dropped {len(r.problems)} item(s):\n  {listing}{more}", IngestWarning, stacklevel=2)
     if r.skipped:
+        lost = f", {r.dropped_codings} coding(s) dropped with them" if r.dropped_codings else ""
         warnings.warn(
-            f"{label}: {len(r.skipped)} source(s) not imported: " + "; ".join(r.skipped[:20]),
+            f"{label}: {len(r.skipped)} source(s) not imported{lost}: " + "; ".join(r.skipped[:20]),
             IngestWarning,
             stacklevel=2,
         )
@@ -562,9 +545,11 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
     documents: list[Document] = []
     all_rows: list[dict[str, Any]] = []
     for doc, rows in docs_rows:
-        cid = doc_case.get(doc.doc_id, doc.doc_id)
+        cid = r.source_case.get(doc.doc_id) or doc_case.get(doc.doc_id, doc.doc_id)
         doc = doc.with_(case_id=cid)
-        if doc.doc_id in turn_spans:
+        if doc.doc_id in r.block_turns:
+            doc = doc.with_(turns=r.block_turns[doc.doc_id])
+        elif doc.doc_id in turn_spans:
             doc = _build_turns(doc, turn_spans[doc.doc_id], label)
         documents.append(doc)
         for row in rows:
@@ -574,8 +559,11 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
 
     case_frame = None
     if cases:
-        case_frame = pd.DataFrame.from_dict(cases, orient="index")
-        case_frame.index.name = "case_id"
+        names = list(dict.fromkeys(k for row in cases.values() for k in row))
+        index = pd.Index(list(cases), name="case_id")
+        # column by column, as objects: from_dict would turn whole numbers with gaps into floats
+        case_frame = pd.DataFrame({k: pd.Series([row.get(k) for row in cases.values()], index=index, dtype=object)
+                                   for k in names}, index=index)
         for col in case_frame.columns:
             case_frame[col] = _typed_column(case_frame[col])
     corpus = Corpus(documents, cases=case_frame)

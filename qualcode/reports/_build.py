@@ -13,7 +13,7 @@ from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ._data import CodeSection, Quote, ReportData
 
-__all__ = ["build_matrices", "build_report", "report_attributes"]
+__all__ = ["HEATMAP_ROWS_PER_PAGE", "build_matrices", "build_report", "charted", "report_attributes"]
 
 log = logging.getLogger("qualcode")
 
@@ -60,6 +60,47 @@ def build_matrices(
     return sheets
 
 
+#: Rows of a heatmap per figure: a taller one is split so that every part fits a page
+#: (landscape letter/A4 with the report's margins) at a readable size.
+HEATMAP_ROWS_PER_PAGE = 20
+
+
+def _without_value(frame: pd.DataFrame) -> tuple[int, int]:
+    """(cases without a value, cases) of a code × attribute matrix, from its group sizes."""
+    sizes = frame.attrs.get("group_sizes") or {}
+    total = int(sum(int(v) for v in sizes.values()))
+    return int(sizes.get("(missing)", 0)), total
+
+
+def charted(frame: pd.DataFrame) -> bool:
+    """Whether a code × attribute matrix gets a chart: at least half of its cases have a value.
+
+    A chart of an attribute most cases lack would compare a few cases while looking like a
+    comparison of all of them; its table (with group sizes and the number of cases without a
+    value) is still in the report and the workbook.
+    """
+    missing, total = _without_value(frame)
+    return total > 0 and 2 * (total - missing) >= total
+
+
+def _group_label(group: Any, sizes: Mapping[Any, Any]) -> str:
+    size = sizes.get(group)
+    return f"{group} (n={int(size)})" if size is not None else str(group)
+
+
+def _attribute_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The code × attribute counts with each group's size in its column label."""
+    sizes = frame.attrs.get("group_sizes") or {}
+    out = frame.rename(columns={c: _group_label(c, sizes) for c in frame.columns if c != "All"})
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def _missing_note(frame: pd.DataFrame, attribute: str) -> str:
+    missing, total = _without_value(frame)
+    return f"{missing} of {total} cases have no {attribute}" if missing else ""
+
+
 def _figures(
     sheets: Mapping[str, pd.DataFrame], summary: Any, figures_dir: Path
 ) -> list[tuple[str, Path]]:
@@ -73,20 +114,38 @@ def _figures(
         fig.savefig(path, dpi=130, bbox_inches="tight")  # qualcode figures are not pyplot's
         out.append((title, path))
 
+    def heatmaps(matrix: pd.DataFrame, name: str, title: str) -> None:
+        n = len(matrix)
+        if n <= HEATMAP_ROWS_PER_PAGE:
+            save(plotting.heatmap(matrix, title=title), name, title)
+            return
+        parts = -(-n // HEATMAP_ROWS_PER_PAGE)
+        size = -(-n // parts)  # parts of equal size
+        for k, start in enumerate(range(0, n, size), 1):
+            part = matrix.iloc[start:start + size]
+            part.attrs = dict(matrix.attrs)
+            label = f"{title} (cases {start + 1}–{start + len(part)} of {n})"
+            save(plotting.heatmap(part, title=label, width=9.5, height=0.24 * len(part) + 2.0),
+                 f"{name}_{k}", label)
+
     seg = sheets["case x code (segments)"]
     seg = seg.drop(index="All", errors="ignore").drop(columns="All", errors="ignore")
-    save(plotting.heatmap(seg, title="Coded segments per case and code"), "case_by_code_heatmap",
-         "Coded segments per case and code")
-    cov = sheets["case x code (coverage %)"]
-    save(plotting.heatmap(cov, title="Coverage (% of each case's characters)"), "coverage_heatmap",
-         "Coverage (% of each case's characters)")
+    heatmaps(seg, "case_by_code_heatmap", "Coded segments per case and code")
+    heatmaps(sheets["case x code (coverage %)"], "coverage_heatmap", "Coverage (% of each case's characters)")
     save(plotting.cooccurrence_heatmap(sheets["co-occurrence"]), "cooccurrence",
          "Code co-occurrence (segments coded with both)")
     for name, frame in sheets.items():
-        if name.startswith("code x "):
-            attribute = name[len("code x "):]
-            save(plotting.attribute_bars(frame), f"by_{attribute}",
-                 f"Cases with each code, by {attribute}")
+        if not name.startswith("code x ") or not charted(frame):
+            continue
+        attribute = name[len("code x "):]
+        sizes = frame.attrs.get("group_sizes") or {}
+        groups = [g for g in frame.columns if g not in ("All", "(missing)") and sizes.get(g)]
+        share = frame[groups].astype(float).div(pd.Series({g: float(sizes[g]) for g in groups})) * 100
+        share.columns = pd.Index([_group_label(g, sizes) for g in groups], name=attribute)
+        share.attrs = {**frame.attrs, "value": "% of the group's cases with the code"}
+        note = _missing_note(frame, attribute)
+        title = f"Share of cases with each code, by {attribute}" + (f" ({note}; left out)" if note else "")
+        save(plotting.attribute_bars(share, title=title), f"by_{attribute}", title)
     save(plotting.saturation_curve(summary), "saturation", "Saturation: new codes per document")
     return out
 
@@ -161,9 +220,11 @@ def build_report(
             frame = sheets.get(f"code x {attribute}")
             if frame is not None and code.id in frame.index:
                 row = frame.loc[code.id]
-                parts = [f"{col}: {int(v)}" for col, v in row.items()
-                         if str(col) not in ("All", "(missing)")]
-                groups[attribute] = ", ".join(parts) + " cases"
+                sizes = frame.attrs.get("group_sizes") or {}
+                parts = [f"{col}: {int(v)} of {int(sizes[col])}" if sizes.get(col) is not None else f"{col}: {int(v)}"
+                         for col, v in row.items() if str(col) not in ("All", "(missing)")]
+                note = _missing_note(frame, attribute)
+                groups[attribute] = ", ".join(parts) + " cases" + (f" ({note})" if note else "")
         sections.append(
             CodeSection(
                 code=code.id,
@@ -199,8 +260,12 @@ def build_report(
         ("Cases × codes: coverage (% of characters)" + note,
          sheets["case x code (coverage %)"].loc[list(coded)].round(1)),
     ]
-    tables += [(f"Codes × {name[7:]}: cases", frame) for name, frame in sheets.items()
-               if name.startswith("code x ")]
+    for name, frame in sheets.items():
+        if name.startswith("code x "):
+            attribute = name[len("code x "):]
+            note = _missing_note(frame, attribute)
+            tables.append((f"Codes × {attribute}: cases with the code (n = cases in the group)"
+                           + (f"; {note}" if note else ""), _attribute_table(frame)))
     tables.append(("Code co-occurrence (segments)", sheets["co-occurrence"]))
     report = ReportData(
         title=f"qualcode report: {codebook.name}",

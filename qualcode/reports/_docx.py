@@ -65,6 +65,17 @@ def _add_table(document, frame: pd.DataFrame, *, font_pt: float = 8) -> None:
         ).italic = True
 
 
+def _picture_size(png: object) -> tuple[int, int]:
+    """Natural size of a PNG in EMU (from its pixels and dpi; 96 dpi when it has none)."""
+    from PIL import Image
+
+    with Image.open(str(png)) as img:
+        px_w, px_h = img.size
+        dpi = img.info.get("dpi") or (96, 96)
+    emu_per_inch = 914400
+    return int(px_w / float(dpi[0] or 96) * emu_per_inch), int(px_h / float(dpi[1] or 96) * emu_per_inch)
+
+
 def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: bool = True) -> None:
     """Write ``report`` as a .docx file atomically.
 
@@ -131,10 +142,21 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
         _add_table(doc, frame)
 
     if report.figures:
+        from docx.enum.text import WD_BREAK
+        from docx.shared import Emu
+
         doc.add_heading("Figures", level=1)
-        for title, png in report.figures:
-            doc.add_heading(title, level=2)
-            doc.add_picture(str(png), width=Cm(22))
+        usable_w = section.page_width - section.left_margin - section.right_margin
+        usable_h = section.page_height - section.top_margin - section.bottom_margin
+        room_h = usable_h - Cm(2.2)  # the figure's heading above it
+        for i, (title, png) in enumerate(report.figures):
+            if i:
+                doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)  # one figure per page
+            heading = doc.add_heading(title, level=2)
+            heading.paragraph_format.keep_with_next = True
+            w, h = _picture_size(png)
+            scale = min(1.0, usable_w / w, room_h / h)  # fit the page, never enlarge
+            doc.add_picture(str(png), width=Emu(int(w * scale)), height=Emu(int(h * scale)))
 
     doc.add_heading("Methods and reproducibility", level=1)
     for para in report.methods.split("\n\n"):
