@@ -126,12 +126,24 @@ def read_documents(
         attribute_columns=attribute_columns,
         pseudonyms=pseudonyms,
     )
+    _check_paths([path])
     p = Path(path)
     parsed = _parse_file(p, opts)
     if parsed is None:
         raise IngestError(_NO_TEXT_COLUMN, path=p)
     side = read_sidecar(sidecar) if isinstance(sidecar, (str, os.PathLike)) else sidecar
     return [finalise(x, language=opts.language, kind=opts.kind, sidecar=side)[0] for x in parsed]
+
+
+def _check_paths(items: Sequence[PathLike]) -> None:
+    """Refuse an empty path ("" would silently mean the current folder)."""
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            msg = f"a path must be a str or os.PathLike. Got {type(item).__name__} instead."
+            raise IngestError(msg)
+        if not os.fspath(item).strip():
+            msg = "an empty path was given (name a file or folder; use '.' for the current folder)"
+            raise IngestError(msg)
 
 
 def read_document(path: PathLike, **kwargs: Any) -> Document:
@@ -313,6 +325,7 @@ def read_corpus(
     if not items:
         msg = "read_corpus needs at least one path"
         raise IngestError(msg)
+    _check_paths(items)
     opts = _Options(
         language=language,
         kind=kind,
@@ -371,13 +384,15 @@ def read_corpus(
                 )
                 continue
             found = []
+            found_ids: set[str] = set()
             for x in parsed:
                 doc, cases = finalise(x, language=opts.language, kind=opts.kind, sidecar=side)
-                if doc.doc_id in by_id or any(doc.doc_id == d.doc_id for d, _ in found):
+                if doc.doc_id in by_id or doc.doc_id in found_ids:
                     other = by_id[doc.doc_id].source.path if doc.doc_id in by_id else f
                     msg = f"duplicate doc_id {doc.doc_id!r} (also used by {other})"
                     raise IngestError(msg, path=f, line=x.line)
                 found.append((doc, cases))
+                found_ids.add(doc.doc_id)
         except IngestError as exc:
             if strict or not in_folder:
                 raise

@@ -14,12 +14,14 @@ Three layouts are understood, mixed freely in one file:
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._inputs import DOCUMENT_ZIP_LIMITS, open_zip
 from ..corpus._model import SourceInfo
 from ..errors import IngestError
 from ._base import Parsed
@@ -54,14 +56,26 @@ def _open(path: Path) -> Any:
     if not data.startswith(b"PK"):
         msg = "not a valid .docx file (corrupt: not a zip archive)"
         raise IngestError(msg, path=path)
+    fail = _zip_fail(path, "docx")
+    with open_zip(data, limits=DOCUMENT_ZIP_LIMITS, fail=fail):
+        pass
     try:
-        return docx.Document(str(path)), data
+        return docx.Document(io.BytesIO(data)), data
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError) as exc:
         msg = f"not a valid .docx file (corrupt: {type(exc).__name__}: {exc})"
         raise IngestError(msg, path=path) from None
     except Exception as exc:  # lxml XMLSyntaxError and friends
         msg = f"not a valid .docx file (corrupt: {type(exc).__name__}: {exc})"
         raise IngestError(msg, path=path) from None
+
+
+def _zip_fail(path: Path, what: str) -> Callable[[str, bool], Exception]:
+    """The error builder for the safe-zip checks of a .docx/.xlsx file."""
+
+    def fail(msg: str, unsafe: bool) -> Exception:
+        return IngestError(f"not a valid .{what} file: {msg}" if not unsafe else f"unsafe .{what} file: {msg}", path=path)
+
+    return fail
 
 
 def _bold_label(paragraph: Any) -> tuple[str, str] | None:
