@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 __all__ = [
     "ZipLimits",
@@ -279,3 +280,96 @@ def open_zip(data: bytes, *, limits: ZipLimits, fail: Fail, verify: bool = True)
 def path_label(path: str | os.PathLike[str] | None) -> str:
     """A path as text for messages."""
     return "" if path is None else str(Path(path))
+
+
+# ---- YAML from someone else: bounded depth and alias expansion --------------------------------
+
+#: the deepest nesting of YAML collections accepted (a codebook needs about 6)
+MAX_YAML_DEPTH = 64
+#: the most nodes a YAML document may expand to, aliases expanded (a 500-code codebook has ~20k)
+MAX_YAML_NODES = 1_000_000
+
+
+def yaml_bomb(events: Any, *, max_depth: int = MAX_YAML_DEPTH, max_nodes: int = MAX_YAML_NODES) -> tuple[str, int | None] | None:
+    """Check a stream of YAML parser events (PyYAML or ruamel.yaml) before composing it.
+
+    Counts the nodes the document expands to with every alias replaced by its anchor's
+    node ("billion laughs" grows exponentially through aliases of aliases), and the nesting
+    depth (deep nesting makes the recursive composers fail), without building anything.
+
+    Args:
+        events: the parser's events (``yaml.parse(text)``, ``ruamel YAML().parse(text)``).
+        max_depth: the deepest nesting allowed.
+        max_nodes: the most nodes allowed, aliases expanded.
+
+    Returns:
+        None when the document is within bounds, else ``(problem, line)`` (1-based line or None).
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [anchor, nodes so far]
+    total = 0
+
+    def line(ev: Any) -> int | None:
+        mark = getattr(ev, "start_mark", None)
+        return mark.line + 1 if mark is not None else None
+
+    def add(n: int) -> None:
+        if stack:
+            stack[-1][1] += n
+
+    for ev in events:
+        name = type(ev).__name__
+        if name == "AliasEvent":
+            anchor = ev.anchor
+            if anchor not in sizes:
+                open_anchors = {a for a, _ in stack}
+                why = "refers to the collection it is in (a recursive alias)" if anchor in open_anchors else "is not defined"
+                return f"YAML alias *{anchor} {why}", line(ev)
+            n = sizes[anchor]
+        elif name == "ScalarEvent":
+            n = 1
+            if ev.anchor is not None:
+                sizes[ev.anchor] = 1
+        elif name in ("SequenceStartEvent", "MappingStartEvent"):
+            stack.append([ev.anchor, 1])
+            if len(stack) > max_depth:
+                return f"YAML nested more than {max_depth} levels deep; refusing it", line(ev)
+            continue
+        elif name in ("SequenceEndEvent", "MappingEndEvent"):
+            anchor, n = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = n
+            add(n)
+            continue
+        else:
+            continue
+        total += n
+        add(n)
+        if total > max_nodes or (stack and stack[-1][1] > max_nodes):
+            return (
+                f"YAML expands to more than {max_nodes:,} values through aliases (*name); "
+                "refusing a likely alias bomb"
+            ), line(ev)
+    return None
+
+
+def safe_yaml_load(text: str, *, fail: Callable[[str, int | None], Exception]) -> Any:
+    """``yaml.safe_load`` after :func:`yaml_bomb` (bounded depth and alias expansion).
+
+    Args:
+        text: the YAML text.
+        fail: builds the exception to raise from a message and a 1-based line.
+
+    Returns:
+        The loaded data.
+
+    Raises:
+        Exception: whatever ``fail`` returns, for a bomb or too deep nesting; ``yaml.YAMLError``
+            for a syntax error (as ``yaml.safe_load``).
+    """
+    import yaml
+
+    problem = yaml_bomb(yaml.parse(text, Loader=yaml.SafeLoader))
+    if problem is not None:
+        raise fail(*problem)
+    return yaml.safe_load(text)
