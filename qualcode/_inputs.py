@@ -373,3 +373,65 @@ def safe_yaml_load(text: str, *, fail: Callable[[str, int | None], Exception]) -
     if problem is not None:
         raise fail(*problem)
     return yaml.safe_load(text)
+
+
+# ---- bounded tokenisation ---------------------------------------------------------------------
+
+#: a run of non-space characters longer than this is split without the spaCy tokenizer, whose
+#: prefix/suffix/infix search is quadratic in the run (16 KB of ``*`` took 27 s)
+MAX_TOKENIZER_RUN = 200
+#: texts are tokenised in pieces of at most this many characters (spaCy refuses > max_length)
+TOKENIZER_PIECE = 100_000
+_LONG_RUN = re.compile(rf"\S{{{MAX_TOKENIZER_RUN + 1},}}")
+_RUN_PARTS = re.compile(r"\w+|\W", re.UNICODE)
+
+
+def make_doc_bounded(nlp: Any, text: str) -> Any:
+    """``nlp.make_doc(text)`` in time and memory linear in the text, whatever the text.
+
+    Text up to :data:`TOKENIZER_PIECE` characters without a long run of non-space characters
+    is tokenised as usual.  Longer text is tokenised in pieces cut at whitespace (spaCy
+    tokenises whitespace-separated chunks independently, so the tokens are the same) and the
+    pieces joined with ``Doc.from_docs``; a run of more than :data:`MAX_TOKENIZER_RUN`
+    non-space characters (a line of ``*``, base64, a minified table) is split into its word
+    sequences and single other characters instead of going through the tokenizer.  The Doc's
+    text is always ``text`` exactly, so token offsets are offsets into ``text``.
+
+    Args:
+        nlp: a spaCy ``Language``.
+        text: the text.
+
+    Returns:
+        A ``Doc`` whose text is ``text``.
+    """
+    if len(text) <= TOKENIZER_PIECE and _LONG_RUN.search(text) is None:
+        return nlp.make_doc(text)
+    from spacy.tokens import Doc
+
+    docs = []
+
+    def plain(a: int, b: int) -> None:
+        # cut [a, b) into pieces of at most TOKENIZER_PIECE characters, at whitespace
+        while a < b:
+            end = min(b, a + TOKENIZER_PIECE)
+            if end < b:  # back to just after a whitespace (runs here are <= MAX_TOKENIZER_RUN)
+                k = end
+                while k > a and not text[k - 1].isspace():
+                    k -= 1
+                end = k if k > a else end
+            docs.append(nlp.make_doc(text[a:end]))
+            a = end
+
+    pos = 0
+    for run in _LONG_RUN.finditer(text):
+        plain(pos, run.start())
+        words = _RUN_PARTS.findall(run.group())
+        docs.append(Doc(nlp.vocab, words=words, spaces=[False] * len(words)))
+        pos = run.end()
+    plain(pos, len(text))
+    docs = [d for d in docs if len(d.text)]
+    if not docs:
+        return nlp.make_doc("")
+    if len(docs) == 1:
+        return docs[0]
+    return Doc.from_docs(docs, ensure_whitespace=False)
