@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from .._inputs import DOCUMENT_ZIP_LIMITS, open_zip
 from ..corpus._model import SourceInfo
-from ..errors import IngestError
+from ..errors import IngestError, IngestWarning
 from ._base import Parsed
 from ._decode import read_bytes
 from ._labels import Forced, parse_time
@@ -78,9 +79,92 @@ def _zip_fail(path: Path, what: str) -> Callable[[str, bool], Exception]:
     return fail
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+#: run containers whose text Word does not show (deleted or moved-away revisions, the fallback
+#: copy of alternate content) or that hold paragraphs of their own (text boxes)
+_HIDDEN = {_W + "del", _W + "moveFrom", _MC + "Fallback", _W + "txbxContent"}
+#: block containers whose paragraphs and tables Word shows in the flow of the text
+_BLOCK_WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "moveTo"}
+
+
+def _paragraph_runs(paragraph: Any) -> list[Any]:
+    """Every run Word shows in a paragraph, in order.
+
+    Direct runs and those inside hyperlinks, tracked insertions, content controls, smart
+    tags, simple fields and custom XML; not deleted revisions or text boxes.
+    """
+    from docx.text.run import Run
+
+    p = paragraph._p
+    out = []
+    for r in p.iter(_W + "r"):
+        node = r.getparent()
+        hidden = False
+        while node is not None and node is not p:
+            if node.tag in _HIDDEN or node.tag == _W + "p":
+                hidden = True
+                break
+            node = node.getparent()
+        if not hidden:
+            out.append(Run(r, paragraph))
+    return out
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    return "".join(r.text for r in _paragraph_runs(paragraph))
+
+
+def _blocks(parent: Any, owner: Any) -> list[Any]:
+    """Paragraphs and tables of a body or cell in order, content controls unwrapped."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    out: list[Any] = []
+    for child in parent.iterchildren():
+        if child.tag == _W + "p":
+            out.append(Paragraph(child, owner))
+        elif child.tag == _W + "tbl":
+            out.append(Table(child, owner))
+        elif child.tag in _BLOCK_WRAPPERS:
+            out.extend(_blocks(child, owner))
+    return out
+
+
+def _unread_text(document: Any) -> list[str]:
+    """What Word shows that a transcript reading skips: text boxes, footnotes, endnotes, comments."""
+    body = document.element.body
+    notes = []
+    boxes = sum(1 for t in body.iter(_W + "txbxContent") if "".join(t.itertext()).strip()
+                and t.getparent() is not None)
+    if boxes:
+        notes.append(f"{boxes} text box(es)")
+    part = document.part
+    for rel in part.rels.values():
+        kind = rel.reltype.rsplit("/", 1)[-1]
+        if kind not in ("footnotes", "endnotes", "comments") or rel.is_external:
+            continue
+        try:
+            from lxml import etree
+
+            root = etree.fromstring(rel.target_part.blob, etree.XMLParser(resolve_entities=False, no_network=True))
+        except Exception:  # an unreadable part: say so rather than guess
+            notes.append(f"the {kind} (unreadable)")
+            continue
+        tag = {"footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}[kind]
+        n = sum(
+            1 for el in root.iter(_W + tag)
+            if el.get(_W + "type") not in ("separator", "continuationSeparator", "continuationNotice")
+            and "".join(t.text or "" for t in el.iter(_W + "t")).strip()
+        )
+        if n:
+            notes.append(f"{n} {kind[:-1] if n == 1 else kind}")
+    return notes
+
+
 def _bold_label(paragraph: Any) -> tuple[str, str] | None:
     """``(label, rest)`` when the paragraph starts with a bold label run."""
-    runs = [r for r in paragraph.runs if r.text]
+    runs = [r for r in _paragraph_runs(paragraph) if r.text]
     if not runs:
         return None
     i = 0
@@ -110,7 +194,25 @@ def _bold_label(paragraph: Any) -> tuple[str, str] | None:
 
 
 def _cell_text(cell: Any) -> str:
-    return "\n".join(p.text for p in cell.paragraphs).strip()
+    from docx.table import Table
+
+    parts = []
+    for block in _blocks(cell._tc, cell):
+        if isinstance(block, Table):
+            parts.extend(_cell_text(c) for row in block.rows for c in _unique_cells(row))
+        else:
+            parts.append(_paragraph_text(block))
+    return "\n".join(parts).strip()
+
+
+def _unique_cells(row: Any) -> list[Any]:
+    seen: set[int] = set()
+    out = []
+    for c in row.cells:  # merged cells repeat: keep each once
+        if id(c._tc) not in seen:
+            seen.add(id(c._tc))
+            out.append(c)
+    return out
 
 
 def _table_rows(table: Any) -> list[tuple[str, str, float | None]]:
@@ -182,7 +284,7 @@ def parse_docx(
     tf = transform or (lambda s: s)
     lines: list[str] = []
     forced: dict[int, Forced] = {}
-    for block in document.iter_inner_content():
+    for block in _blocks(document.element.body, document._body):
         if isinstance(block, Table):
             rows = _table_rows(block)
             if not rows:
@@ -206,7 +308,7 @@ def parse_docx(
                     lines.extend(txt.split("\n"))
             continue
         style = (block.style.name or "") if block.style is not None else ""
-        text = block.text.replace("\r", "\n").replace("\v", "\n")
+        text = _paragraph_text(block).replace("\r", "\n").replace("\v", "\n")
         if style.startswith(("Heading", "Title")):
             if text.strip():
                 forced[len(lines)] = Forced(None)
@@ -222,6 +324,14 @@ def parse_docx(
         else:
             lines.extend(tf(text).split("\n"))
     text = "\n".join(lines)
+    unread = _unread_text(document)
+    if unread:
+        warnings.warn(
+            f"{path}: not read: the text of {', '.join(unread)} (qualcode reads the body of a "
+            ".docx: paragraphs and tables)",
+            IngestWarning,
+            stacklevel=4,
+        )
     if not text.strip():
         msg = "the document has no text"
         raise IngestError(msg, path=path)

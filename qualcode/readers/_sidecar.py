@@ -88,13 +88,7 @@ def read_table_rows(
             dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        reader = csv.reader(io.StringIO(dec.text), dialect)
-        try:
-            for row in reader:
-                raw_rows.append((reader.line_num, row))
-        except csv.Error as exc:
-            msg = f"malformed CSV: {exc}"
-            raise IngestError(msg, path=path, line=reader.line_num) from None
+        raw_rows = _csv_rows(dec.text, dialect, path)
     else:
         msg = f"a table must be .csv or .xlsx, not {suffix or 'no extension'!r}"
         raise IngestError(msg, path=path)
@@ -117,6 +111,36 @@ def read_table_rows(
         values = {c: _cell(row[i]) if i < len(row) else None for i, c in enumerate(columns)}
         out.append((line, values))
     return columns, out
+
+
+def _csv_rows(text: str, dialect: Any, path: Path) -> list[tuple[int, list[Any]]]:
+    """CSV rows with the line each starts on; an unterminated quote is an error, not a merge.
+
+    Without ``strict``, the csv module reads a quote that is never closed to the end of the
+    file, silently merging every later row into one cell. The rows are read strictly first; a
+    file that is only loose elsewhere (``"a"b``) is read again leniently, as before.
+    """
+    for strict in (True, False):
+        rows: list[tuple[int, list[Any]]] = []
+        reader = csv.reader(io.StringIO(text), dialect, strict=strict)
+        start = 1
+        try:
+            for row in reader:
+                rows.append((start, row))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc) or (not strict and "EOF" in str(exc)):
+                msg = (
+                    "a quoted cell that starts on this line is never closed (a \" without its "
+                    "closing \"): every later row would be merged into it; close or remove the quote"
+                )
+                raise IngestError(msg, path=path, line=start) from None
+            if not strict:
+                msg = f"malformed CSV: {exc}"
+                raise IngestError(msg, path=path, line=reader.line_num) from None
+            continue
+        return rows
+    return []  # pragma: no cover - the lenient pass returns or raises
 
 
 def _cell(value: Any) -> Any:
