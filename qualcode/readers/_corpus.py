@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..corpus._model import Corpus, Document
 from ..errors import IngestError, IngestWarning
-from ._base import Parsed, finalise
+from ._base import Parsed, check_language, finalise
 from ._decode import decode_bytes, read_bytes
 from ._pseudonyms import Pseudonymiser, load_pseudonyms
 from ._registry import SUPPORTED, reader_for
@@ -44,7 +44,7 @@ class _Options:
         attribute_columns: Sequence[str] | None,
         pseudonyms: PathLike | Mapping[str, str] | None,
     ):
-        self.language = language.strip().lower() if language else None
+        self.language = check_language(language) if language is not None else None
         self.kind = kind.strip().lower() if kind else None
         self.encoding = encoding
         self.text_column = text_column
