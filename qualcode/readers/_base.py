@@ -160,13 +160,12 @@ def finalise(
     doc_row = sidecar.doc_row(p.doc_id) if sidecar is not None else None
     row = doc_row.values if doc_row is not None else {}
     speakers = list(dict.fromkeys(t.speaker for t in p.turns))
-    inferred = infer_kind(speakers, p.notes, p.labelled)
     the_kind = (
         _clean(row.get("kind"))
         or _clean(p.meta.get("kind"))
         or kind
         or p.kind_default
-        or inferred
+        or infer_kind(speakers, p.notes, p.labelled)
     )
     the_kind = str(the_kind).strip().lower()
     if the_kind not in KINDS:

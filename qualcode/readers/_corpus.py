@@ -5,11 +5,13 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..corpus._model import Corpus, Document
@@ -241,19 +243,59 @@ def _walk(folder: Path, recursive: bool) -> Iterable[Path]:
             yield here / f
 
 
-def _to_numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in frame.columns:
-        col = frame[c]
+#: the most cells the case attribute table may have (cases x attribute columns)
+MAX_CASE_CELLS = 50_000_000
+
+
+_INT = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:nan|inf|infinity))")
+
+
+def _numeric(values: list[Any]) -> Any:
+    """One attribute column: numbers when every value is or parses as one (as pandas would).
+
+    Text columns are recognised without pandas (a regular expression per value), so a table of
+    10,000 columns costs one pandas call per numeric-looking column only.
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return values
+    if not any(isinstance(v, str) for v in present):  # numbers, booleans, dates from xlsx / front matter
+        col = pd.Series(values)
         if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            continue
-        vals = col.dropna()
-        if vals.empty:
-            continue
+            return col.to_numpy()
         try:
-            frame[c] = pd.to_numeric(col)
+            return pd.to_numeric(col).to_numpy()
         except (ValueError, TypeError):
-            pass
-    return frame
+            return values
+    if not all(isinstance(v, str) and _NUMBER.fullmatch(v) for v in present):
+        return values
+    if len(present) == len(values) and all(_INT.fullmatch(v) for v in present):
+        return np.array([int(v) for v in present], dtype=np.int64)
+    try:
+        return pd.to_numeric(pd.Series(values, dtype=object)).to_numpy()
+    except (ValueError, TypeError):
+        return values
+
+
+def _cases_frame(needed: list[str], case_attrs: dict[str, dict[str, Any]], files: list[tuple[Path, bool]]) -> pd.DataFrame:
+    """The case table, built column by column (linear in its cells; wide tables stay fast)."""
+    empty: dict[str, Any] = {}
+    rows = [case_attrs.get(c, empty) for c in needed]
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = len(needed) * len(columns)
+    if cells > MAX_CASE_CELLS:
+        msg = (
+            f"the case attributes would form a table of {len(needed):,} cases x {len(columns):,} "
+            f"columns ({cells:,} cells, more than {MAX_CASE_CELLS:,}); keep fewer columns with "
+            "attribute_columns= or read wide tables on their own"
+        )
+        raise IngestError(msg, path=files[0][0] if len(files) == 1 else None)
+    data = {col: _numeric([r.get(col) for r in rows]) for col in columns}
+    index = pd.Index(needed, name="case_id")
+    if not columns:
+        return pd.DataFrame(index=index)
+    return pd.DataFrame(data, index=index, columns=columns)
 
 
 def read_corpus(
@@ -414,12 +456,6 @@ def read_corpus(
         needed.append(str(d.case_id))
         needed.extend(t.case_id for t in d.turns if t.case_id)
     needed = list(dict.fromkeys(needed))
-    records = [{"case_id": c, **case_attrs.get(c, {})} for c in needed]
-    cases_frame = (
-        pd.DataFrame.from_records(records).set_index("case_id")
-        if records
-        else pd.DataFrame(index=pd.Index([], name="case_id"))
-    )
-    cases_frame = _to_numeric(cases_frame)
+    cases_frame = _cases_frame(needed, case_attrs, files)
     logger.info("read %d documents from %d files", len(docs), len(files))
     return Corpus(docs, cases=cases_frame)
