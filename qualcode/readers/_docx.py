@@ -284,6 +284,11 @@ def parse_docx(
     tf = transform or (lambda s: s)
     lines: list[str] = []
     forced: dict[int, Forced] = {}
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style_names = {st.style_id: st.name or "" for st in document.styles}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_style = (default.name or "") if default is not None else ""
     for block in _blocks(document.element.body, document._body):
         if isinstance(block, Table):
             rows = _table_rows(block)
@@ -307,7 +312,8 @@ def parse_docx(
                 else:
                     lines.extend(txt.split("\n"))
             continue
-        style = (block.style.name or "") if block.style is not None else ""
+        sid = block._p.style  # looked up once per style, not per paragraph (python-docx is slow)
+        style = style_names.get(sid, "") if sid else default_style
         text = _paragraph_text(block).replace("\r", "\n").replace("\v", "\n")
         if style.startswith(("Heading", "Title")):
             if text.strip():
