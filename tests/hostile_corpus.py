@@ -28,6 +28,7 @@ import io
 import json
 import os
 import random
+import re
 import resource
 import signal
 import stat
@@ -126,6 +127,15 @@ def _bomb_yaml(levels: int = 7, width: int = 9) -> str:
     for i in range(1, levels):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
     return "\n".join(lines) + "\n"
+
+
+def _xml_bomb() -> str:
+    """The YAML alias bomb, escaped to sit in XML text."""
+    return _bomb_yaml().replace("&", "&amp;")
+
+
+def _indent(text: str, n: int) -> str:
+    return "".join(" " * n + line + "\n" for line in text.splitlines())
 
 
 def _text_inputs(rng: random.Random) -> dict[str, bytes]:
@@ -449,6 +459,12 @@ def _refi_inputs(folder: Path, rng: random.Random) -> dict[str, bytes]:
         "doctype.qdc": qdc.replace("<CodeBook", '<!DOCTYPE c [<!ENTITY a "a">]><CodeBook', 1).encode(),
         "malformed.qdc": b"<CodeBook><Codes><Code",
         "deep.qdc": qdc.replace("<Codes>", "<Codes>" + '<Code guid="00000000-0000-0000-0000-000000000001" name="x" isCodable="true">' * 3000 + "</Code>" * 3000, 1).encode(),
+        "source_yaml_bomb.qdpx": _zip({**files, "project.qde": re.sub(
+            r"<Description>qualcode:.*?</Description>",
+            lambda m: "<Description>qualcode:\n  doc_id: t\n" + _indent(_xml_bomb(), 2) + "</Description>", qde, count=1, flags=re.S).encode()}),
+        "code_yaml_bomb.qdpx": _zip({**files, "project.qde": qde.replace(
+            "--- qualcode ---\nid: budget\n", "--- qualcode ---\nid: budget\n" + _xml_bomb(), 1).encode()}),
+        "code_yaml_bomb.qdc": qdc.replace("--- qualcode ---\nid: budget\n", "--- qualcode ---\nid: budget\n" + _xml_bomb(), 1).encode(),
         "ok.qdpx": good,
         "ok.qdc": qdc.encode(),
     }

@@ -148,3 +148,22 @@ def test_hostile_front_matter_alias_bomb_names_the_file(tmp_path):
     g.write_text("---\nx: " + "[" * 3000 + "]" * 3000 + "\n---\nI: Hello?\n")
     with pytest.raises(IngestError, match=r"deep\.md, line 2: YAML nested"):
         qc.read_document(g)
+
+
+def test_hostile_qdc_code_memo_alias_bomb_is_ignored_with_a_warning(tmp_path, caplog):
+    from qualcode.refi import read_qdc, write_qdc
+
+    cb = Codebook.loads(HEAD + "codes:\n  - id: budget\n    definition: Talk about the budget.\n"
+                        "    rules: {keywords: [budget]}\n")
+    good = tmp_path / "ok.qdc"
+    write_qdc(cb, good)
+    text = good.read_text(encoding="utf-8")
+    assert "--- qualcode ---\nid: budget\n" in text
+    bomb = "\n".join(BOMB.splitlines()[3:10]).replace("&", "&amp;") + "\n"
+    bad = tmp_path / "bomb.qdc"
+    bad.write_text(text.replace("--- qualcode ---\nid: budget\n", "--- qualcode ---\nid: budget\n" + bomb, 1), encoding="utf-8")
+    t0 = time.monotonic()
+    got = read_qdc(bad)
+    assert time.monotonic() - t0 < 30  # a hang bound: expanding the bomb took a minute
+    assert got["budget"].definition == "Talk about the budget."
+    assert "alias bomb" in caplog.text
