@@ -14,6 +14,7 @@ finish in 120 s; a 10k-column table did not finish either).
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import resource
 import sys
@@ -39,10 +40,11 @@ def write_tables(folder: Path, rows: int, xlsx: bool) -> dict[str, Path]:
     rng = random.Random(16)
     out = {}
     p = folder / "answers.csv"
-    with open(p, "w", encoding="utf-8") as fh:
-        fh.write("respondent_id,region,age,text\n")
+    with open(p, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["respondent_id", "region", "age", "text"])
         for i in range(rows):
-            fh.write(f"R{i:06d},{rng.choice(['north', 'south', 'east'])},{rng.randint(18, 80)},{rng.choice(ANSWERS)} {i}\n")
+            w.writerow([f"R{i:06d}", rng.choice(["north", "south", "east"]), rng.randint(18, 80), f"{rng.choice(ANSWERS)} {i}"])
     out[f"{rows:,} short answers (csv)"] = p
     if xlsx:
         import openpyxl
@@ -57,10 +59,11 @@ def write_tables(folder: Path, rows: int, xlsx: bool) -> dict[str, Path]:
         out[f"{rows:,} short answers (xlsx)"] = px
     for n_cols, n_rows in ((10_000, 20), (100_000, 3)):
         pw = folder / f"wide_{n_cols}.csv"
-        with open(pw, "w", encoding="utf-8") as fh:
-            fh.write(",".join(["id", "text"] + [f"q{j}" for j in range(n_cols)]) + "\n")
+        with open(pw, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "text"] + [f"q{j}" for j in range(n_cols)])
             for i in range(n_rows):
-                fh.write(",".join([str(i), rng.choice(ANSWERS)] + [str(rng.randint(1, 5)) for _ in range(n_cols)]) + "\n")
+                w.writerow([str(i), rng.choice(ANSWERS)] + [str(rng.randint(1, 5)) for _ in range(n_cols)])
         out[f"{n_rows} rows x {n_cols:,} columns (csv)"] = pw
     return out
 
