@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ._base import BaseEmbedder, NotInstalled, l2_normalise
 from ._cache import EmbeddingCache, embed_texts, text_key
-from ._e5 import E5_SHA256, E5SmallEmbedder
+from ._e5 import E5_SHA256, E5SmallEmbedder, thread_settings
 from ._onnx import MiniLMOnnxEmbedder
 from ._registry import DEFAULT_EMBEDDER, available_embedders, get_embedder, register_embedder
 from ._st import SentenceTransformerEmbedder
@@ -39,4 +39,5 @@ __all__ = [
     "l2_normalise",
     "register_embedder",
     "text_key",
+    "thread_settings",
 ]

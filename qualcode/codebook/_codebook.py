@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._inputs import read_input_bytes
 from .._io import atomic_write_text
 from ..errors import CodebookError
 from ..rules import RuleItem
@@ -39,6 +40,9 @@ from ._yaml import canonical_doc, dump_yaml, parse_yaml
 __all__ = ["Codebook", "read_table"]
 
 logger = logging.getLogger("qualcode")
+
+#: the largest codebook file read (a 500-code codebook with examples is well under 1 MB)
+MAX_CODEBOOK_BYTES = 16 * 1024**2
 
 #: Where ``Codebook.load`` sends files that are not YAML codebooks.
 _OTHER_READERS = {
@@ -143,11 +147,12 @@ class Codebook:
                 f"`qualcode codebook import {p.name} --yaml codebook.yaml`."
             )
             raise CodebookError(msg, problems=[msg])
+        def fail(msg: str, unsafe: bool) -> Exception:
+            text = f"{source}: no such codebook file" if msg == "file not found" else f"{source}: {msg}"
+            return CodebookError(text, problems=[text])
+
         try:
-            text = p.read_bytes().decode("utf-8-sig")
-        except FileNotFoundError:
-            msg = f"{source}: no such codebook file"
-            raise CodebookError(msg, problems=[msg]) from None
+            text = read_input_bytes(p, fail=fail, max_bytes=MAX_CODEBOOK_BYTES).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             msg = f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})"
             raise CodebookError(msg, problems=[msg]) from None

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from .._inputs import yaml_bomb
 from ..rules import yaml_flow, yaml_lang_dict, yaml_text
 from ._schema import Code, CodebookMetadata
 from ._validate import Problem, raise_problems, to_plain, validate
@@ -48,6 +49,9 @@ def parse_yaml(text: str, source: str | None) -> tuple[CodebookMetadata, list[Co
 
     src = source or "<string>"
     try:
+        bomb = yaml_bomb(_yaml().parse(text))
+        if bomb is not None:
+            raise_problems([Problem(bomb[1], None, "", bomb[0])], src)
         doc = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -11,15 +11,19 @@ Row numbers in messages are spreadsheet rows: the header is row 1, the first cod
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._inputs import TABLE_ZIP_LIMITS, open_zip, read_input_bytes
 from .._params import Options, validate_params
 from ..errors import CodingsError, QualcodeWarning
 from ._codings import SOURCES, Codings
@@ -159,10 +163,19 @@ def locate_quote(
 
 def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
     suffix = path.suffix.lower()
+
+    def fail(msg: str, unsafe: bool) -> Exception:
+        return CodingsError(f"{path}: {'unsafe file: ' if unsafe else ''}{msg}")
+
+    if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt"):
+        data = read_input_bytes(path, fail=fail)  # regular files only, bounded size
+        if suffix in (".xlsx", ".xlsm"):
+            with open_zip(data, limits=TABLE_ZIP_LIMITS, fail=lambda m, u: fail(f"not a valid spreadsheet: {m}", u)):
+                pass
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             try:
-                frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+                frame = pd.read_excel(io.BytesIO(data), sheet_name=0 if sheet is None else sheet, dtype=object)
             except ValueError as exc:
                 if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
                     msg = f"{path}: no sheet {sheet!r} ({exc})"
@@ -171,7 +184,7 @@ def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
         elif suffix in (".csv", ".tsv", ".txt"):
             sep = "," if suffix == ".csv" else "\t"
             frame = pd.read_csv(
-                path,
+                io.BytesIO(data),
                 sep=sep,
                 dtype=str,
                 keep_default_na=False,
@@ -198,8 +211,11 @@ def _read_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         msg = f"{path}: cannot parse the file as a table: {exc}"
         raise CodingsError(msg) from exc
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         msg = f"{path}: cannot read the codings file: {exc}"
+        raise CodingsError(msg) from exc
+    except Exception as exc:  # XML parse errors from inside openpyxl and friends
+        msg = f"{path}: cannot read the codings file ({type(exc).__name__}: {exc})"
         raise CodingsError(msg) from exc
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     return frame
@@ -295,10 +311,10 @@ def read_codings(
     if p.is_dir():
         msg = f"{p}: is a folder; read_codings needs a codings file (.csv, .tsv or .xlsx)."
         raise CodingsError(msg)
-    if not p.is_file():
+    if not p.exists():
         msg = f"{p}: no such codings file."
         raise CodingsError(msg)
-    frame = _read_table(p, sheet)
+    frame = _read_table(p, sheet)  # refuses FIFOs, devices and oversized files, naming them
     cols = set(frame.columns)
     quote_col = next((c for c in _QUOTE_COLUMNS if c in cols), None)
     has_offsets = "start" in cols and "end" in cols

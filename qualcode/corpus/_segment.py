@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .._inputs import make_doc_bounded
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
@@ -69,7 +71,8 @@ def sentence_spans(
     """Sentence spans for each paragraph span, in document offsets."""
     nlp = blank_nlp(language)
     out: list[list[tuple[int, int]]] = []
-    pieces = (text[a:b] for a, b in paragraphs)
+    # long paragraphs are tokenised in bounded pieces (no spaCy E088, no quadratic tokenizer)
+    pieces = (make_doc_bounded(nlp, text[a:b]) for a, b in paragraphs)
     for (a, _b), doc in zip(paragraphs, nlp.pipe(pieces, batch_size=256), strict=True):
         sents: list[tuple[int, int]] = []
         for s in doc.sents:

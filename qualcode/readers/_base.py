@@ -19,7 +19,7 @@ from ._labels import RawTurn, assign_roles, infer_kind
 if TYPE_CHECKING:
     from ._sidecar import Sidecar
 
-__all__ = ["Parsed", "finalise", "guess_language"]
+__all__ = ["Parsed", "check_language", "finalise", "guess_language"]
 
 _EN_WORDS = frozenset(
     "the and of to is we that it in was for they this are with not have but you be on "
@@ -66,6 +66,43 @@ class Parsed:
     kind_default: str | None = None
     line: int | None = None
     language_hint: str | None = None
+
+
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def check_language(language: str) -> str:
+    """A language code as given to ``read_corpus(language=)`` / ``--language``, checked.
+
+    Args:
+        language: an ISO 639 code that spaCy knows (``en``, ``id``, ``nl``...) or ``xx``
+            (multilingual); case and surrounding spaces do not matter.
+
+    Returns:
+        The code, lower case.
+
+    Raises:
+        IngestError: anything else (``english``, ``EN-us``, ``42``...), with the reason.
+    """
+    code = str(language).strip().lower()
+    known = False
+    if _LANG_CODE.fullmatch(code):
+        import spacy
+
+        try:
+            spacy.util.get_lang_class(code)
+            known = True
+        except (ImportError, KeyError, ValueError):
+            known = False
+    if not known:
+        names = {"english": "en", "indonesian": "id", "bahasa": "id", "indonesia": "id"}
+        hint = f" (did you mean {names[code]!r}?)" if code in names else ""
+        msg = (
+            f"unknown language {language!r}{hint}: give an ISO 639-1 code that spaCy knows, "
+            "such as 'en' or 'id' ('xx' for multilingual text)"
+        )
+        raise IngestError(msg)
+    return code
 
 
 def guess_language(text: str, default: str = "en") -> str:
@@ -123,13 +160,12 @@ def finalise(
     doc_row = sidecar.doc_row(p.doc_id) if sidecar is not None else None
     row = doc_row.values if doc_row is not None else {}
     speakers = list(dict.fromkeys(t.speaker for t in p.turns))
-    inferred = infer_kind(speakers, p.notes, p.labelled)
     the_kind = (
         _clean(row.get("kind"))
         or _clean(p.meta.get("kind"))
         or kind
         or p.kind_default
-        or inferred
+        or infer_kind(speakers, p.notes, p.labelled)
     )
     the_kind = str(the_kind).strip().lower()
     if the_kind not in KINDS:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..corpus._model import Corpus, Document
 from ..errors import IngestError, IngestWarning
-from ._base import Parsed, finalise
+from ._base import Parsed, check_language, finalise
 from ._decode import decode_bytes, read_bytes
 from ._pseudonyms import Pseudonymiser, load_pseudonyms
 from ._registry import SUPPORTED, reader_for
@@ -44,7 +46,7 @@ class _Options:
         attribute_columns: Sequence[str] | None,
         pseudonyms: PathLike | Mapping[str, str] | None,
     ):
-        self.language = language.strip().lower() if language else None
+        self.language = check_language(language) if language is not None else None
         self.kind = kind.strip().lower() if kind else None
         self.encoding = encoding
         self.text_column = text_column
@@ -126,12 +128,24 @@ def read_documents(
         attribute_columns=attribute_columns,
         pseudonyms=pseudonyms,
     )
+    _check_paths([path])
     p = Path(path)
     parsed = _parse_file(p, opts)
     if parsed is None:
         raise IngestError(_NO_TEXT_COLUMN, path=p)
     side = read_sidecar(sidecar) if isinstance(sidecar, (str, os.PathLike)) else sidecar
     return [finalise(x, language=opts.language, kind=opts.kind, sidecar=side)[0] for x in parsed]
+
+
+def _check_paths(items: Sequence[PathLike]) -> None:
+    """Refuse an empty path ("" would silently mean the current folder)."""
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            msg = f"a path must be a str or os.PathLike. Got {type(item).__name__} instead."
+            raise IngestError(msg)
+        if not os.fspath(item).strip():
+            msg = "an empty path was given (name a file or folder; use '.' for the current folder)"
+            raise IngestError(msg)
 
 
 def read_document(path: PathLike, **kwargs: Any) -> Document:
@@ -229,19 +243,59 @@ def _walk(folder: Path, recursive: bool) -> Iterable[Path]:
             yield here / f
 
 
-def _to_numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in frame.columns:
-        col = frame[c]
+#: the most cells the case attribute table may have (cases x attribute columns)
+MAX_CASE_CELLS = 50_000_000
+
+
+_INT = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:nan|inf|infinity))")
+
+
+def _numeric(values: list[Any]) -> Any:
+    """One attribute column: numbers when every value is or parses as one (as pandas would).
+
+    Text columns are recognised without pandas (a regular expression per value), so a table of
+    10,000 columns costs one pandas call per numeric-looking column only.
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return values
+    if not any(isinstance(v, str) for v in present):  # numbers, booleans, dates from xlsx / front matter
+        col = pd.Series(values)
         if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            continue
-        vals = col.dropna()
-        if vals.empty:
-            continue
+            return col.to_numpy()
         try:
-            frame[c] = pd.to_numeric(col)
+            return pd.to_numeric(col).to_numpy()
         except (ValueError, TypeError):
-            pass
-    return frame
+            return values
+    if not all(isinstance(v, str) and _NUMBER.fullmatch(v) for v in present):
+        return values
+    if len(present) == len(values) and all(_INT.fullmatch(v) for v in present):
+        return np.array([int(v) for v in present], dtype=np.int64)
+    try:
+        return pd.to_numeric(pd.Series(values, dtype=object)).to_numpy()
+    except (ValueError, TypeError):
+        return values
+
+
+def _cases_frame(needed: list[str], case_attrs: dict[str, dict[str, Any]], files: list[tuple[Path, bool]]) -> pd.DataFrame:
+    """The case table, built column by column (linear in its cells; wide tables stay fast)."""
+    empty: dict[str, Any] = {}
+    rows = [case_attrs.get(c, empty) for c in needed]
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    cells = len(needed) * len(columns)
+    if cells > MAX_CASE_CELLS:
+        msg = (
+            f"the case attributes would form a table of {len(needed):,} cases x {len(columns):,} "
+            f"columns ({cells:,} cells, more than {MAX_CASE_CELLS:,}); keep fewer columns with "
+            "attribute_columns= or read wide tables on their own"
+        )
+        raise IngestError(msg, path=files[0][0] if len(files) == 1 else None)
+    data = {col: _numeric([r.get(col) for r in rows]) for col in columns}
+    index = pd.Index(needed, name="case_id")
+    if not columns:
+        return pd.DataFrame(index=index)
+    return pd.DataFrame(data, index=index, columns=columns)
 
 
 def read_corpus(
@@ -313,6 +367,7 @@ def read_corpus(
     if not items:
         msg = "read_corpus needs at least one path"
         raise IngestError(msg)
+    _check_paths(items)
     opts = _Options(
         language=language,
         kind=kind,
@@ -371,13 +426,15 @@ def read_corpus(
                 )
                 continue
             found = []
+            found_ids: set[str] = set()
             for x in parsed:
                 doc, cases = finalise(x, language=opts.language, kind=opts.kind, sidecar=side)
-                if doc.doc_id in by_id or any(doc.doc_id == d.doc_id for d, _ in found):
+                if doc.doc_id in by_id or doc.doc_id in found_ids:
                     other = by_id[doc.doc_id].source.path if doc.doc_id in by_id else f
                     msg = f"duplicate doc_id {doc.doc_id!r} (also used by {other})"
                     raise IngestError(msg, path=f, line=x.line)
                 found.append((doc, cases))
+                found_ids.add(doc.doc_id)
         except IngestError as exc:
             if strict or not in_folder:
                 raise
@@ -399,12 +456,6 @@ def read_corpus(
         needed.append(str(d.case_id))
         needed.extend(t.case_id for t in d.turns if t.case_id)
     needed = list(dict.fromkeys(needed))
-    records = [{"case_id": c, **case_attrs.get(c, {})} for c in needed]
-    cases_frame = (
-        pd.DataFrame.from_records(records).set_index("case_id")
-        if records
-        else pd.DataFrame(index=pd.Index([], name="case_id"))
-    )
-    cases_frame = _to_numeric(cases_frame)
+    cases_frame = _cases_frame(needed, case_attrs, files)
     logger.info("read %d documents from %d files", len(docs), len(files))
     return Corpus(docs, cases=cases_frame)

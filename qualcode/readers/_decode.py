@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._inputs import read_input_bytes
 from ..corpus._model import SourceInfo
 from ..errors import IngestError, IngestWarning
 
@@ -38,19 +39,13 @@ class Decoded:
 
 
 def read_bytes(path: Path) -> bytes:
-    """Read a file's bytes (read-only), turning OS errors into :class:`IngestError`."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        msg = "file not found"
-        raise IngestError(msg, path=path) from None
-    except IsADirectoryError:
-        msg = "is a directory, not a file"
-        raise IngestError(msg, path=path) from None
-    except OSError as exc:
-        msg = f"cannot read the file ({exc.strerror or exc})"
-        raise IngestError(msg, path=path) from None
+    """Read a regular file's bytes (read-only), turning every problem into :class:`IngestError`.
+
+    FIFOs, devices (a symbolic link to ``/dev/zero``...) and sockets are refused without
+    blocking, and so is a file above the input size limit (``$QUALCODE_MAX_INPUT_MB``,
+    default 256 MiB); the message names the file.
+    """
+    return read_input_bytes(path, fail=lambda msg, unsafe: IngestError(msg, path=path))
 
 
 def newline_style(text: str) -> str:

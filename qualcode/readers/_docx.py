@@ -14,14 +14,17 @@ Three layouts are understood, mixed freely in one file:
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._inputs import DOCUMENT_ZIP_LIMITS, open_zip
 from ..corpus._model import SourceInfo
-from ..errors import IngestError
+from ..errors import IngestError, IngestWarning
 from ._base import Parsed
 from ._decode import read_bytes
 from ._labels import Forced, parse_time
@@ -54,8 +57,11 @@ def _open(path: Path) -> Any:
     if not data.startswith(b"PK"):
         msg = "not a valid .docx file (corrupt: not a zip archive)"
         raise IngestError(msg, path=path)
+    fail = _zip_fail(path, "docx")
+    with open_zip(data, limits=DOCUMENT_ZIP_LIMITS, fail=fail):
+        pass
     try:
-        return docx.Document(str(path)), data
+        return docx.Document(io.BytesIO(data)), data
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError) as exc:
         msg = f"not a valid .docx file (corrupt: {type(exc).__name__}: {exc})"
         raise IngestError(msg, path=path) from None
@@ -64,9 +70,101 @@ def _open(path: Path) -> Any:
         raise IngestError(msg, path=path) from None
 
 
+def _zip_fail(path: Path, what: str) -> Callable[[str, bool], Exception]:
+    """The error builder for the safe-zip checks of a .docx/.xlsx file."""
+
+    def fail(msg: str, unsafe: bool) -> Exception:
+        return IngestError(f"not a valid .{what} file: {msg}" if not unsafe else f"unsafe .{what} file: {msg}", path=path)
+
+    return fail
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+#: run containers whose text Word does not show (deleted or moved-away revisions, the fallback
+#: copy of alternate content) or that hold paragraphs of their own (text boxes)
+_HIDDEN = {_W + "del", _W + "moveFrom", _MC + "Fallback", _W + "txbxContent"}
+#: block containers whose paragraphs and tables Word shows in the flow of the text
+_BLOCK_WRAPPERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "moveTo"}
+
+
+def _paragraph_runs(paragraph: Any) -> list[Any]:
+    """Every run Word shows in a paragraph, in order.
+
+    Direct runs and those inside hyperlinks, tracked insertions, content controls, smart
+    tags, simple fields and custom XML; not deleted revisions or text boxes.
+    """
+    from docx.text.run import Run
+
+    p = paragraph._p
+    out = []
+    for r in p.iter(_W + "r"):
+        node = r.getparent()
+        hidden = False
+        while node is not None and node is not p:
+            if node.tag in _HIDDEN or node.tag == _W + "p":
+                hidden = True
+                break
+            node = node.getparent()
+        if not hidden:
+            out.append(Run(r, paragraph))
+    return out
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    return "".join(r.text for r in _paragraph_runs(paragraph))
+
+
+def _blocks(parent: Any, owner: Any) -> list[Any]:
+    """Paragraphs and tables of a body or cell in order, content controls unwrapped."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    out: list[Any] = []
+    for child in parent.iterchildren():
+        if child.tag == _W + "p":
+            out.append(Paragraph(child, owner))
+        elif child.tag == _W + "tbl":
+            out.append(Table(child, owner))
+        elif child.tag in _BLOCK_WRAPPERS:
+            out.extend(_blocks(child, owner))
+    return out
+
+
+def _unread_text(document: Any) -> list[str]:
+    """What Word shows that a transcript reading skips: text boxes, footnotes, endnotes, comments."""
+    body = document.element.body
+    notes = []
+    boxes = sum(1 for t in body.iter(_W + "txbxContent") if "".join(t.itertext()).strip()
+                and t.getparent() is not None)
+    if boxes:
+        notes.append(f"{boxes} text box(es)")
+    part = document.part
+    for rel in part.rels.values():
+        kind = rel.reltype.rsplit("/", 1)[-1]
+        if kind not in ("footnotes", "endnotes", "comments") or rel.is_external:
+            continue
+        try:
+            from lxml import etree
+
+            root = etree.fromstring(rel.target_part.blob, etree.XMLParser(resolve_entities=False, no_network=True))
+        except Exception:  # an unreadable part: say so rather than guess
+            notes.append(f"the {kind} (unreadable)")
+            continue
+        tag = {"footnotes": "footnote", "endnotes": "endnote", "comments": "comment"}[kind]
+        n = sum(
+            1 for el in root.iter(_W + tag)
+            if el.get(_W + "type") not in ("separator", "continuationSeparator", "continuationNotice")
+            and "".join(t.text or "" for t in el.iter(_W + "t")).strip()
+        )
+        if n:
+            notes.append(f"{n} {kind[:-1] if n == 1 else kind}")
+    return notes
+
+
 def _bold_label(paragraph: Any) -> tuple[str, str] | None:
     """``(label, rest)`` when the paragraph starts with a bold label run."""
-    runs = [r for r in paragraph.runs if r.text]
+    runs = [r for r in _paragraph_runs(paragraph) if r.text]
     if not runs:
         return None
     i = 0
@@ -96,7 +194,25 @@ def _bold_label(paragraph: Any) -> tuple[str, str] | None:
 
 
 def _cell_text(cell: Any) -> str:
-    return "\n".join(p.text for p in cell.paragraphs).strip()
+    from docx.table import Table
+
+    parts = []
+    for block in _blocks(cell._tc, cell):
+        if isinstance(block, Table):
+            parts.extend(_cell_text(c) for row in block.rows for c in _unique_cells(row))
+        else:
+            parts.append(_paragraph_text(block))
+    return "\n".join(parts).strip()
+
+
+def _unique_cells(row: Any) -> list[Any]:
+    seen: set[int] = set()
+    out = []
+    for c in row.cells:  # merged cells repeat: keep each once
+        if id(c._tc) not in seen:
+            seen.add(id(c._tc))
+            out.append(c)
+    return out
 
 
 def _table_rows(table: Any) -> list[tuple[str, str, float | None]]:
@@ -168,7 +284,12 @@ def parse_docx(
     tf = transform or (lambda s: s)
     lines: list[str] = []
     forced: dict[int, Forced] = {}
-    for block in document.iter_inner_content():
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style_names = {st.style_id: st.name or "" for st in document.styles}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_style = (default.name or "") if default is not None else ""
+    for block in _blocks(document.element.body, document._body):
         if isinstance(block, Table):
             rows = _table_rows(block)
             if not rows:
@@ -191,8 +312,9 @@ def parse_docx(
                 else:
                     lines.extend(txt.split("\n"))
             continue
-        style = (block.style.name or "") if block.style is not None else ""
-        text = block.text.replace("\r", "\n").replace("\v", "\n")
+        sid = block._p.style  # looked up once per style, not per paragraph (python-docx is slow)
+        style = style_names.get(sid, "") if sid else default_style
+        text = _paragraph_text(block).replace("\r", "\n").replace("\v", "\n")
         if style.startswith(("Heading", "Title")):
             if text.strip():
                 forced[len(lines)] = Forced(None)
@@ -208,6 +330,14 @@ def parse_docx(
         else:
             lines.extend(tf(text).split("\n"))
     text = "\n".join(lines)
+    unread = _unread_text(document)
+    if unread:
+        warnings.warn(
+            f"{path}: not read: the text of {', '.join(unread)} (qualcode reads the body of a "
+            ".docx: paragraphs and tables)",
+            IngestWarning,
+            stacklevel=4,
+        )
     if not text.strip():
         msg = "the document has no text"
         raise IngestError(msg, path=path)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from .._inputs import safe_yaml_load
 from .._io import atomic_write_text
 from ..errors import IngestError
 from ._decode import decode_bytes, read_bytes
@@ -55,7 +56,7 @@ def load_pseudonyms(source: str | Path | Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(text)
+            data = safe_yaml_load(text, fail=lambda m, ln: IngestError(m, path=path, line=ln))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             msg = f"invalid YAML: {getattr(exc, 'problem', None) or exc}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,13 +88,7 @@ def read_table_rows(
             dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        reader = csv.reader(io.StringIO(dec.text), dialect)
-        try:
-            for row in reader:
-                raw_rows.append((reader.line_num, row))
-        except csv.Error as exc:
-            msg = f"malformed CSV: {exc}"
-            raise IngestError(msg, path=path, line=reader.line_num) from None
+        raw_rows = _csv_rows(dec.text, dialect, path)
     else:
         msg = f"a table must be .csv or .xlsx, not {suffix or 'no extension'!r}"
         raise IngestError(msg, path=path)
@@ -103,7 +98,8 @@ def read_table_rows(
         raise IngestError(msg, path=path)
     header_line, header = raw_rows[0]
     columns = [str(_cell(c) or f"column_{i + 1}") for i, c in enumerate(header)]
-    dupes = {c for c in columns if columns.count(c) > 1}
+    counts = Counter(columns)
+    dupes = {c for c, n in counts.items() if n > 1}
     if dupes:
         msg = f"duplicate column names {sorted(dupes)}"
         raise IngestError(msg, path=path, line=header_line)
@@ -115,6 +111,36 @@ def read_table_rows(
         values = {c: _cell(row[i]) if i < len(row) else None for i, c in enumerate(columns)}
         out.append((line, values))
     return columns, out
+
+
+def _csv_rows(text: str, dialect: Any, path: Path) -> list[tuple[int, list[Any]]]:
+    """CSV rows with the line each starts on; an unterminated quote is an error, not a merge.
+
+    Without ``strict``, the csv module reads a quote that is never closed to the end of the
+    file, silently merging every later row into one cell. The rows are read strictly first; a
+    file that is only loose elsewhere (``"a"b``) is read again leniently, as before.
+    """
+    for strict in (True, False):
+        rows: list[tuple[int, list[Any]]] = []
+        reader = csv.reader(io.StringIO(text), dialect, strict=strict)
+        start = 1
+        try:
+            for row in reader:
+                rows.append((start, row))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc) or (not strict and "EOF" in str(exc)):
+                msg = (
+                    "a quoted cell that starts on this line is never closed (a \" without its "
+                    "closing \"): every later row would be merged into it; close or remove the quote"
+                )
+                raise IngestError(msg, path=path, line=start) from None
+            if not strict:
+                msg = f"malformed CSV: {exc}"
+                raise IngestError(msg, path=path, line=reader.line_num) from None
+            continue
+        return rows
+    return []  # pragma: no cover - the lenient pass returns or raises
 
 
 def _cell(value: Any) -> Any:
@@ -129,22 +155,43 @@ def _cell(value: Any) -> Any:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[Any]]]:
+    import io
     import zipfile
+    import zlib
 
     import openpyxl
 
-    head = read_bytes(path)[:8]
-    if not head.startswith(b"PK"):
+    from .._inputs import TABLE_ZIP_LIMITS, open_zip
+
+    data = read_bytes(path)
+    if not data[:8].startswith(b"PK"):
         msg = "not a valid .xlsx file (corrupt, password-protected, or an old .xls)"
         raise IngestError(msg, path=path)
+
+    def fail(msg: str, unsafe: bool) -> Exception:
+        return IngestError(f"{'unsafe' if unsafe else 'not a valid'} .xlsx file: {msg}", path=path)
+
+    with open_zip(data, limits=TABLE_ZIP_LIMITS, fail=fail):
+        pass
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, zlib.error, EOFError) as exc:
+        msg = f"not a valid .xlsx file ({type(exc).__name__}: {exc})"
+        raise IngestError(msg, path=path) from None
+    except Exception as exc:  # lxml XMLSyntaxError and friends from inside openpyxl
         msg = f"not a valid .xlsx file ({type(exc).__name__}: {exc})"
         raise IngestError(msg, path=path) from None
     try:
+        if not wb.worksheets:
+            msg = "the workbook has no worksheet"
+            raise IngestError(msg, path=path)
         ws = wb.worksheets[0]
         return [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+    except IngestError:
+        raise
+    except Exception as exc:  # a damaged sheet only shows while its rows are read
+        msg = f"not a valid .xlsx file ({type(exc).__name__}: {exc})"
+        raise IngestError(msg, path=path) from None
     finally:
         wb.close()
 

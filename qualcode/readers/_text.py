@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .._inputs import safe_yaml_load
 from ..corpus._model import Document, SourceInfo
 from ..errors import IngestError
 from ._base import RESERVED, Parsed
@@ -41,7 +42,7 @@ def split_front_matter(text: str, path: str | None) -> tuple[dict[str, Any], int
         return {}, 0
     block = text[4 : m.start()]
     try:
-        data = yaml.safe_load(block) if block.strip() else {}
+        data = safe_yaml_load(block, fail=lambda m, ln: IngestError(m, path=path, line=None if ln is None else ln + 1)) if block.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

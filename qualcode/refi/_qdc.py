@@ -52,6 +52,7 @@ from typing import Any
 
 from lxml import etree
 
+from .._inputs import yaml_bomb
 from .._io import atomic_write_bytes
 from ..codebook import Code, Codebook, slugify
 from ..errors import CodebookError, ExportError, RefiError, UnsafeInputError
@@ -129,6 +130,9 @@ def _safe_yaml_dump(data: Any) -> str:
 def _safe_yaml_load(text: str) -> Any:
     from ruamel.yaml import YAML
 
+    bomb = yaml_bomb(YAML(typ="safe", pure=True).parse(text))  # alias bombs, deep nesting
+    if bomb is not None:
+        raise ValueError(bomb[0])
     return YAML(typ="safe", pure=True).load(text)
 
 

@@ -10,13 +10,13 @@ loading, and any document with a DOCTYPE is refused.
 from __future__ import annotations
 
 import re
-import stat
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lxml import etree
 
+from .._inputs import ZipLimits, check_zip, unsafe_name
 from ..errors import RefiError, UnsafeInputError
 
 __all__ = ["MAX_ENTRIES", "MAX_RATIO", "MAX_TOTAL_BYTES", "SafeArchive", "parse_xml"]
@@ -31,23 +31,7 @@ MAX_MEMBER_BYTES = 2**31 - 1
 MAX_RATIO = 200
 RATIO_MIN_BYTES = 1024 * 1024
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def _check_name(name: str) -> str | None:
-    """Why an entry name is unsafe, or None when it is fine."""
-    if not name:
-        return "an empty name"
-    if "\x00" in name:
-        return "a NUL byte in its name"
-    if "\\" in name:
-        return "a backslash in its name (Windows path separators are not allowed)"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "an absolute path"
-    parts = PurePosixPath(name).parts
-    if any(p == ".." for p in parts):
-        return "a '..' path component that escapes the archive"
-    return None
+_check_name = unsafe_name  # shared with the readers (qualcode._inputs)
 
 
 class SafeArchive:
@@ -93,42 +77,12 @@ class SafeArchive:
                 self._by_lower.setdefault(info.filename.lower(), info.filename)
 
     def _check(self, max_entries: int, max_total: int, max_ratio: float) -> None:
-        infos = self._zip.infolist()
-        if len(infos) > max_entries:
-            msg = f"{self.path}: the archive has {len(infos)} entries (more than {max_entries}); refusing it."
-            raise UnsafeInputError(msg)
-        total = 0
-        for info in infos:
-            why = _check_name(info.filename)
-            if why:
-                msg = f"{self.path}: member {info.filename!r} has {why}; refusing the archive."
-                raise UnsafeInputError(msg)
-            mode = (info.external_attr >> 16) & 0xFFFF
-            if info.create_system == 3 and stat.S_ISLNK(mode):
-                msg = f"{self.path}: member {info.filename!r} is a symbolic link; refusing the archive."
-                raise UnsafeInputError(msg)
-            if info.file_size > MAX_MEMBER_BYTES:
-                msg = (
-                    f"{self.path}: member {info.filename!r} claims {info.file_size} bytes "
-                    f"uncompressed (more than the 2**31-1 the spec allows); refusing the archive."
-                )
-                raise UnsafeInputError(msg)
-            total += info.file_size
-            if info.file_size > RATIO_MIN_BYTES:
-                ratio = info.file_size / max(info.compress_size, 1)
-                if ratio > max_ratio:
-                    msg = (
-                        f"{self.path}: member {info.filename!r} expands {ratio:.0f}-fold "
-                        f"({info.compress_size} -> {info.file_size} bytes, limit {max_ratio}); "
-                        f"refusing a likely zip bomb."
-                    )
-                    raise UnsafeInputError(msg)
-        if total > max_total:
-            msg = (
-                f"{self.path}: the archive holds {total} bytes uncompressed (more than "
-                f"{max_total}); refusing it."
-            )
-            raise UnsafeInputError(msg)
+        limits = ZipLimits(max_entries=max_entries, max_total_bytes=max_total, max_member_bytes=MAX_MEMBER_BYTES, max_ratio=max_ratio, ratio_min_bytes=RATIO_MIN_BYTES)
+
+        def fail(msg: str, unsafe: bool) -> Exception:
+            return (UnsafeInputError if unsafe else RefiError)(f"{self.path}: {msg}")
+
+        check_zip(self._zip, limits=limits, fail=fail, spec_note=" the spec allows")
 
     # -- access ---------------------------------------------------------------------
     def names(self) -> list[str]:

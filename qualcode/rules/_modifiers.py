@@ -48,7 +48,7 @@ class Exclude(Frozen):
     """Terms that veto a hit within ``window`` tokens (0 = anywhere in the segment)."""
 
     terms: PerLanguage = Field(default_factory=dict)
-    window: Annotated[StrictInt, Field(ge=0)] = 0
+    window: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
 
 
 class Scope(Frozen):
@@ -65,7 +65,7 @@ def modifier_fields() -> dict[str, tuple[Any, Any]]:
         "negation": (StrictBool, False),
         "negation_window": (Annotated[StrictInt, Field(ge=1, le=20)], 3),
         "scope": (Scope, Field(default_factory=Scope)),
-        "min_hits": (Annotated[StrictInt, Field(ge=1)], 1),
+        "min_hits": (Annotated[StrictInt, Field(ge=1, le=1000)], 1),
     }
 
 

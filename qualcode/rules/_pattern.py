@@ -57,6 +57,41 @@ def validate_token_pattern(pattern: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+#: the most tokens in one pattern, and the most repeating tokens (``*``, ``+``, ``{n,}``)
+MAX_PATTERN_TOKENS = 50
+MAX_REPEATING_TOKENS = 3
+_REPEATS = re.compile(r"^[*+]$|^\{\d*,\}$")
+
+
+def bounded_pattern_problems(pattern: list[dict[str, Any]]) -> list[str]:
+    """Why a token pattern could make the Matcher's work explode, or [] when it is bounded.
+
+    The Matcher returns every match, so ``[{"OP": "*"}, {"OP": "*"}]`` has a number of matches
+    growing with the square or cube of a segment's length.
+
+    A repeating token (``*``, ``+``, ``{n,}``) must constrain the token (``{"IS_ALPHA": true,
+    "OP": "*"}``); an unconstrained gap is written with a bound (``{"OP": "{0,5}"}``).
+    """
+    out = []
+    if len(pattern) > MAX_PATTERN_TOKENS:
+        out.append(f"{len(pattern)} tokens, more than {MAX_PATTERN_TOKENS}")
+    repeating = 0
+    for i, spec in enumerate(pattern):
+        if not isinstance(spec, dict):
+            continue
+        op = str(spec.get("OP", ""))
+        if _REPEATS.match(op):
+            repeating += 1
+            if not [k for k in spec if str(k).upper() != "OP"]:
+                out.append(
+                    f"token {i}: an unconstrained {op!r} matches any run of tokens; give it a "
+                    'bound ({"OP": "{0,5}"}) or a condition ({"IS_ALPHA": true, "OP": "*"})'
+                )
+    if repeating > MAX_REPEATING_TOKENS:
+        out.append(f"{repeating} repeating tokens (* + {{n,}}), more than {MAX_REPEATING_TOKENS}")
+    return out
+
+
 class PatternRule(Frozen):
     """A spaCy token pattern (full Matcher syntax), checked with spaCy's own validator."""
 
@@ -67,7 +102,7 @@ class PatternRule(Frozen):
     @field_validator("pattern")
     @classmethod
     def _spacy_valid(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        problems = validate_token_pattern(v)
+        problems = validate_token_pattern(v) or bounded_pattern_problems(v)
         if problems:
             msg = "invalid spaCy token pattern: " + "; ".join(problems)
             raise ValueError(msg)
@@ -129,6 +164,11 @@ class PatternKind(RuleKind):
             msg = "invalid token pattern(s):\n" + "\n".join(errors)
             raise CodebookError(msg, errors)
         self.required = self._required_tokens()
+        # a repeating token can match across many segments of a joined span: match each
+        # segment on its own then, so the Matcher's work is bounded by segment length
+        self.per_segment = any(
+            _REPEATS.match(str(spec.get("OP", ""))) for r in rules for spec in r.value if isinstance(spec, dict)
+        )
 
     def _required_tokens(self) -> list[tuple[int, np.ndarray]] | None:
         """Token values that every token pattern needs, as ``[(attr id, sorted hashes)]``.
@@ -179,14 +219,19 @@ class PatternKind(RuleKind):
         """
         doc = batch.doc
         if self.required is None:
-            return [(0, doc)]
-        cand = np.zeros(len(doc), dtype=bool)
-        for attr, hashes in self.required:
-            cand |= np.isin(doc.to_array(attr).astype(np.uint64), hashes)
-        segs = np.unique(batch.tok_seg[cand])
+            if not self.per_segment:
+                return [(0, doc)]
+            segs = np.unique(batch.tok_seg)
+        else:
+            cand = np.zeros(len(doc), dtype=bool)
+            for attr, hashes in self.required:
+                cand |= np.isin(doc.to_array(attr).astype(np.uint64), hashes)
+            segs = np.unique(batch.tok_seg[cand])
         if not len(segs):
             return []
         first, last = batch.seg_first[segs], batch.seg_last[segs]
+        if self.per_segment:
+            return [(int(a), doc[int(a) : int(b)]) for a, b in zip(first, last, strict=True) if b > a]
         breaks = np.flatnonzero(first[1:] - last[:-1] >= 64) + 1
         lo = np.r_[0, breaks]
         hi = np.r_[breaks, len(segs)] - 1

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .._inputs import MAX_TOKENIZER_RUN, make_doc_bounded
+
 __all__ = [
     "DOC_CACHE_TOKENS",
     "LEMMA_CACHE",
@@ -225,7 +227,7 @@ class LanguageResources:
             return hit
         with self._lock:
             self._prime(norm)
-            doc = self.nlp.make_doc(norm)
+            doc = make_doc_bounded(self.nlp, norm)
             self._set_lemmas(doc)
         self._docs.put(key, doc)
         return doc
@@ -233,7 +235,7 @@ class LanguageResources:
     def phrase_doc(self, text: str) -> Any:
         """A Doc of a keyword or term (whitespace normalised) with lemmas, for PhraseMatchers."""
         with self._lock:
-            doc = self.nlp.make_doc(_WS.sub(" ", text))
+            doc = make_doc_bounded(self.nlp, _WS.sub(" ", text))
             self._set_lemmas(doc)
         return doc
 
@@ -243,6 +245,8 @@ class LanguageResources:
             return
         tokenizer = self.nlp.tokenizer
         for chunk in set(text.split()) - seen:
+            if len(chunk) > MAX_TOKENIZER_RUN:  # split without the tokenizer (make_doc_bounded)
+                continue
             tokenizer(chunk)
             seen.add(chunk)
 
