@@ -19,12 +19,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codings import Codings
 from ..coding import Coder, reference_rows
+from ..codings import Codings
 from ..corpus import Corpus
 from ..errors import CodingsError, IngestError, QualcodeError, QualcodeWarning
-from . import _tasks as T
 from ._sources import Part, ReadOptions, corpus_parts, scan
+from ._tasks import (
+    Coded,
+    CoderSpec,
+    Stats,
+    code_part,
+    count,
+    info,
+    load_part,
+    reference,
+    score_part,
+    take,
+)
 
 __all__ = ["ClusterError", "code", "connect"]
 
@@ -98,12 +109,12 @@ def connect(
         cluster.close()
 
 
-def _spec(coder: Coder) -> T.CoderSpec:
+def _spec(coder: Coder) -> CoderSpec:
     """An unprepared copy of ``coder`` with its learned state (no loaded model, cache or pipelines)."""
     params = {k: v for k, v in coder.get_params().items() if k != "codebook"}
     params["progress"] = False
     state = {k: v for k, v in vars(coder).items() if k.endswith("_") and k not in _KEEP_OUT}
-    return T.CoderSpec(uuid.uuid4().hex[:12], coder.codebook.to_dict(), params, state)
+    return CoderSpec(uuid.uuid4().hex[:12], coder.codebook.to_dict(), params, state)
 
 
 class _Stage:
@@ -135,13 +146,13 @@ class _Stage:
                   file=sys.stderr, flush=True)  # fmt: skip
 
 
-def _as_completed(futures: Sequence[Any], stage: _Stage) -> list[Any]:
+def _as_completed(cl: Any, futures: Sequence[Any], stage: _Stage) -> list[Any]:
     """Results in the order of ``futures``, counting each as it completes."""
     distributed = _distributed()
     index = {f.key: i for i, f in enumerate(futures)}
     out: list[Any] = [None] * len(futures)
     try:
-        for fut, result in distributed.as_completed(futures, with_results=True):
+        for fut, result in distributed.as_completed(futures, with_results=True, loop=cl.loop):
             out[index[fut.key]] = result
             stage.step()
     except distributed.client.FutureCancelledError as exc:  # pragma: no cover - scheduler gone
@@ -242,8 +253,8 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
     P = len(parts)
     if show:
         print(f"qualcode: {P} partitions on {n_workers} Dask workers", file=sys.stderr, flush=True)
-    loaded = [cl.submit(T.load_part, p, opts_f, key=f"qualcode-read-{i}-{tok}") for i, p in enumerate(parts)]
-    infos = _as_completed([cl.submit(T.info, f, key=f"qualcode-info-{i}-{tok}") for i, f in enumerate(loaded)],
+    loaded = [cl.submit(load_part, p, opts_f, key=f"qualcode-read-{i}-{tok}") for i, p in enumerate(parts)]
+    infos = _as_completed(cl, [cl.submit(info, f, key=f"qualcode-info-{i}-{tok}") for i, f in enumerate(loaded)],
                           _Stage("reading", P, show, hook))  # fmt: skip
     n_docs = sum(i[0] for i in infos)
     for _n, notes, _k, _ids in infos:
@@ -255,11 +266,11 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
         raise IngestError(msg)
     keys = set().union(*(i[2] for i in infos)) if infos else set()
     missing = {k for k in coder.codebook.scope if k not in keys}
-    stats = T.Stats()
+    stats = Stats()
     ref = None
     if coder.embeddings:
-        state = [cl.submit(T.score_part, spec_f, f, missing, key=f"qualcode-embed-{i}-{tok}") for i, f in enumerate(loaded)]
-        counts = _as_completed([cl.submit(T.count, s, key=f"qualcode-count-{i}-{tok}") for i, s in enumerate(state)],
+        state = [cl.submit(score_part, spec_f, f, missing, key=f"qualcode-embed-{i}-{tok}") for i, f in enumerate(loaded)]
+        counts = _as_completed(cl, [cl.submit(count, s, key=f"qualcode-count-{i}-{tok}") for i, s in enumerate(state)],
                                _Stage("embedding", P, show, hook))  # fmt: skip
         for _n, s in counts:
             stats.embedded += s.embedded
@@ -272,13 +283,13 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
             for i in range(P):
                 local = rows[(rows >= offsets[i]) & (rows < offsets[i + 1])] - offsets[i]
                 if len(local):
-                    picks.append(cl.submit(T.take, state[i], local, key=f"qualcode-take-{i}-{tok}"))
+                    picks.append(cl.submit(take, state[i], local, key=f"qualcode-take-{i}-{tok}"))
             sample = np.concatenate(cl.gather(picks))
-            ref = cl.submit(T.reference, spec_f, sample, key=f"qualcode-reference-{tok}").result()
+            ref = cl.submit(reference, spec_f, sample, key=f"qualcode-reference-{tok}").result()
         del state
-    coded = [cl.submit(T.code_part, spec_f, f, missing, ref, human_s, key=f"qualcode-code-{i}-{tok}")
+    coded = [cl.submit(code_part, spec_f, f, missing, ref, human_s, key=f"qualcode-code-{i}-{tok}")
              for i, f in enumerate(loaded)]  # fmt: skip
-    results: list[T.Coded] = _as_completed(coded, _Stage("coding", P, show, hook))
+    results: list[Coded] = _as_completed(cl, coded, _Stage("coding", P, show, hook))
     for r in results:
         stats.embedded += r.stats.embedded
         stats.cached += r.stats.cached
@@ -296,7 +307,7 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
     return out
 
 
-def _meta(coder: Coder, source: Any, results: list[T.Coded], n_docs: int, stats: T.Stats,
+def _meta(coder: Coder, source: Any, results: list[Coded], n_docs: int, stats: Stats,
           streamed: bool) -> dict[str, Any]:  # fmt: skip
     """The single-process run's metadata, put together from the partitions'."""
     metas = [r.meta for r in results]
