@@ -82,6 +82,20 @@ class Loaded:
     notes: list[str] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    _scoped: dict[frozenset[str], Corpus] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_scoped"] = {}  # not shipped when Dask moves a partition to another worker
+        return state
+
+    def in_scope(self, codebook: Any, missing: set[str]) -> Corpus:
+        """The documents in the codebook's scope (kept: both passes segment the same Corpus object once)."""
+        key = frozenset(missing)
+        if key not in self._scoped:
+            self._scoped.clear()
+            self._scoped[key] = scoped(self.corpus, codebook, missing)
+        return self._scoped[key]
 
 
 @dataclass
@@ -154,14 +168,23 @@ class ScoreState:
 
 
 def score_part(spec: CoderSpec, loaded: Loaded, missing: set[str]) -> ScoreState:
-    """Pass 1: embed the partition's coded segments (through the cache) and keep their similarities."""
+    """Pass 1: embed the partition's coded segments (through the cache) and keep their similarities.
+
+    Rules are switched off for this pass (they do not change which segments are coded or their
+    similarities; pass 2 matches them).
+    """
     with _LOCK:
         coder = _coder(spec)
-        part = scoped(loaded.corpus, coder.codebook, missing)
+        part = loaded.in_scope(coder.codebook, missing)
         m0, h0 = _counters(coder)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the client reports scope warnings once, for the whole corpus
-            s = coder.score(part)
+        rules = coder.rules
+        coder.rules = False
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the client reports scope warnings once, for the whole corpus
+                s = coder.score(part)
+        finally:
+            coder.rules = rules
         m1, h1 = _counters(coder)
     sims = None if s.embedding is None else np.asarray(s.embedding.similarity, dtype=np.float32)
     return ScoreState(len(s.segments), sims, Stats(len(part), len(s.segments), m1 - m0, h1 - h0))
@@ -202,7 +225,7 @@ def code_part(
     """Pass 2: code the partition with the whole run's reference; only machine rows come back."""
     with _LOCK:
         coder = _coder(spec)
-        part = scoped(loaded.corpus, coder.codebook, missing)
+        part = loaded.in_scope(coder.codebook, missing)
         h = None
         if human is not None and len(human):
             h = human[human["doc_id"].isin(set(part.doc_ids))]
