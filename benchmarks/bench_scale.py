@@ -123,6 +123,7 @@ def run(n: int, workers: int, partition_size: int | None) -> dict[str, object]:
                     "worker_peak_rss_mb": [round(u["max_rss_mb"]) for u in u1.values()],
                     "identical": same(single, dist),
                     "codings": len(dist),
+                    "codings_bytes_per_row": round(dist.to_frame().memory_usage(deep=True).sum() / max(len(dist), 1)),
                     "embedded": dist.meta["distributed"]["embedded"],
                 }  # fmt: skip
                 print(mode, json.dumps(results[mode]), flush=True)
