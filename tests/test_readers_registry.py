@@ -36,10 +36,10 @@ def _help(command: str) -> str:
 
 def test_supported_formats_is_the_registry():
     table = readers.supported_formats()
-    assert list(table.index) == ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx"]
+    assert list(table.index) == ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "jsonl"]
     assert table.loc["md", "suffixes"] == ".md .markdown"
     listed = {s for cell in table["suffixes"] for s in cell.split()}
-    assert listed == set(readers.SUPPORTED) == {".txt", ".md", ".markdown", ".docx", ".pdf", ".vtt", ".srt", ".csv", ".xlsx"}
+    assert listed == set(readers.SUPPORTED) == {".txt", ".md", ".markdown", ".docx", ".pdf", ".vtt", ".srt", ".csv", ".xlsx", ".jsonl"}
     with pytest.raises(TypeError):
         readers.SUPPORTED[".rtf"] = "rtf"  # a read-only view: register_reader is the way in
 
@@ -102,7 +102,7 @@ def test_register_reader_refuses_what_it_cannot_call(registry):
 def test_an_unknown_suffix_names_what_qualcode_reads(tmp_path):
     p = tmp_path / "notes.rtf"
     p.write_text("hello", encoding="utf-8")
-    with pytest.raises(IngestError, match=r"unknown file type '\.rtf'; qualcode reads \.csv, \.docx, \.markdown, \.md, \.pdf, \.srt"):
+    with pytest.raises(IngestError, match=r"unknown file type '\.rtf'; qualcode reads \.csv, \.docx, \.jsonl, \.markdown, \.md, \.pdf, \.srt"):
         qc.read_document(p)
     with pytest.warns(IngestWarning, match="cannot read .rtf"):
         qc.read_corpus(tmp_path)

@@ -19,12 +19,13 @@ from typing import Any
 from ..app import _cli as _serve
 from ..errors import QualcodeError, QualcodeWarning
 from ..project import _cli as _project
-from . import _code, _codebook, _evaluate, _ingest, _refi
+from . import _cluster, _code, _codebook, _evaluate, _ingest, _refi
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
-#: The subcommand modules, in the order ``qualcode --help`` lists them.
-SUBCOMMANDS = (_ingest, _codebook, _code, _evaluate, _refi, _project, _serve)
+#: The subcommand modules, in the order ``qualcode --help`` lists them (``_cluster`` adds the
+#: ``--workers``/``--scheduler`` options to ``code``).
+SUBCOMMANDS = (_ingest, _codebook, _code, _cluster, _evaluate, _refi, _project, _serve)
 
 _EPILOG = """\
 examples:

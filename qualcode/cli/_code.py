@@ -29,6 +29,8 @@ examples:
   qualcode code transcripts_sample/ --codebook codebooks/technocratic_planning.yaml --out results/
   qualcode code interviews/ --codebook cb.yaml --out results/ --rules-only --no-reports
   qualcode code interviews/ --codebook cb.yaml --out results/ --human my_codings.csv --force
+  qualcode code answers.csv --codebook cb.yaml --out results/ --workers 8
+  qualcode code answers.jsonl --codebook cb.yaml --out results/ --scheduler tcp://head-node:8786
 
 outputs: codings.csv, segments.csv, matrices.xlsx, figures/*.png, report.docx, report.html,
 run.json. The embedding cache lives in $QUALCODE_CACHE_DIR (default ~/.cache/qualcode);

@@ -497,8 +497,12 @@ class EmbeddingMatcher:
         near_c = np.full((n, k), -1, dtype=np.int64)
         groups_pos = [np.flatnonzero((cols == c) & ~is_neg) for c in range(k)]
         groups_neg = [np.flatnonzero((cols == c) & is_neg) for c in range(k)]
+        # float64 products rounded to float32: a float32 product's last bits depend on how many
+        # rows are multiplied at once (BLAS kernels), so a segment's similarity would change
+        # with the batch it is scored in (a partitioned run must match a single run)
+        items = p.vectors.T.astype(np.float64)
         for s in range(0, n, chunk):
-            block = vectors[s : s + chunk] @ p.vectors.T  # (b, m)
+            block = (vectors[s : s + chunk].astype(np.float64) @ items).astype(np.float32)  # (b, m)
             for c in range(k):
                 g = groups_pos[c]
                 sub = block[:, g]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ._base import Parsed
 from ._docx import parse_docx
+from ._jsonl import parse_jsonl
 from ._pdf import parse_pdf
 from ._subtitles import parse_subtitle_file
 from ._tables import parse_table
@@ -178,3 +179,4 @@ register_reader(".vtt", parse_subtitle_file, "vtt", "WebVTT captions, cues merge
 register_reader(".srt", parse_subtitle_file, "srt", "SubRip captions, cues merged into speaker turns")
 register_reader(".csv", parse_table, "csv", "response table, one document per row with text")
 register_reader(".xlsx", parse_table, "xlsx", "Excel response table, one document per row with text")
+register_reader(".jsonl", parse_jsonl, "jsonl", "JSON Lines response table, one document per object with text")

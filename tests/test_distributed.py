@@ -1,0 +1,197 @@
+"""Coding on a real Dask LocalCluster (2 worker processes) gives the single-process codings."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qualcode as qc
+from qualcode import distributed
+from qualcode.cli import main
+
+distributed_pkg = pytest.importorskip("distributed")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "transcripts_sample"
+CODEBOOK = ROOT / "codebooks" / "ai_in_government.yaml"
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed_pkg.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    )
+    c = distributed_pkg.Client(cluster, set_as_default=False)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def codebook():
+    return qc.Codebook.load(CODEBOOK)
+
+
+def assert_same_codings(single: qc.Codings, dist: qc.Codings) -> None:
+    a, b = single.to_frame(), dist.to_frame()
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b) > 0
+    other = [c for c in a.columns if c != "score"]
+    pd.testing.assert_frame_equal(a[other].reset_index(drop=True), b[other].reset_index(drop=True))
+    np.testing.assert_allclose(a["score"].to_numpy(), b["score"].to_numpy(), atol=1e-6, rtol=0)
+
+
+# ---------------------------------------------------------------------------- streaming reads
+def _tables(tmp_path: Path) -> list[Path]:
+    rows = [
+        {"response_id": f"R{i:03d}", "area": "urban" if i % 2 else "rural",
+         "answer": (f"Jawaban {i}: layanan chatbot cepat sekali." if i % 3 else f"Answer {i}: the chatbot was slow,\nand \"unclear\".")}
+        for i in range(1, 24)
+    ]  # fmt: skip
+    rows[5]["answer"] = None  # a row without text makes no document
+    csv_path = tmp_path / "answers.csv"
+    pd.DataFrame(rows).to_csv(csv_path, index=False)
+    text = csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv_path.write_text(text[0] + "\n" + "".join(text[1:8]) + ",,\n" + "".join(text[8:]), encoding="utf-8")  # blank rows
+    jsonl = tmp_path / "answers2.jsonl"
+    with open(jsonl, "w", encoding="utf-8") as fh:
+        for i, r in enumerate(rows):
+            if i == 4:
+                fh.write("\n")
+            fh.write(json.dumps({k: v for k, v in r.items() if v is not None} | ({"extra": i} if i > 10 else {})) + "\n")
+    xlsx = tmp_path / "answers3.xlsx"
+    pd.DataFrame(rows).drop(columns=["response_id"]).to_excel(xlsx, index=False)
+    return [csv_path, jsonl, xlsx]
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_streamed_partitions_are_the_documents_read_corpus_makes(tmp_path, size):
+    for path in [*_tables(tmp_path), SAMPLE]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = qc.read_corpus(path)
+            parts, opts = distributed.scan(path, partition_size=size)
+            loaded = [distributed.load(p, opts)[0] for p in parts]
+        docs = [d for c in loaded for d in c.documents]
+        assert [d.doc_id for d in docs] == ref.doc_ids, path
+        assert docs == ref.documents, path
+        if size == 1:
+            assert len(parts) >= len(ref) - 1  # one document per partition (a text-less row shares one)
+        for c in loaded:  # each partition's case rows hold the corpus's values for its cases
+            whole = ref.cases.loc[c.cases.index]
+            assert _values(c.cases.reindex(columns=whole.columns)) == _values(whole)
+
+
+def _values(frame: pd.DataFrame) -> list[list[object]]:
+    """Cell values with numbers as floats and missing as None (a partition may lack a column's NaNs)."""
+    def norm(v: object) -> object:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        return float(v) if isinstance(v, (int, float, np.number)) else str(v)
+
+    return [[norm(v) for v in row] for row in frame.itertuples(index=True)]
+
+
+def test_a_streamed_table_with_duplicate_ids_names_file_and_line(tmp_path):
+    p = tmp_path / "dup.csv"
+    p.write_text("id,answer\na1,one\na2,two\na1,three\n", encoding="utf-8")
+    with pytest.raises(qc.errors.IngestError) as single:
+        qc.read_corpus(p, id_column="id")
+    with pytest.raises(qc.errors.IngestError) as streamed:
+        distributed.scan(p, partition_size=2, options=distributed.read_options(id_column="id"))
+    assert str(streamed.value) == str(single.value)
+    assert "dup.csv" in str(streamed.value) and "line 4" in str(streamed.value)
+
+
+# ---------------------------------------------------------------------------- identity
+def test_rules_only_codings_equal_the_single_process_run_for_any_partitioning(client, codebook):
+    corpus = qc.read_corpus(SAMPLE)
+    single = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
+    for size in (3, 7, 1000):
+        dist = distributed.code(qc.Coder(codebook, embeddings=False, progress=False), corpus, client=client,
+                                partition_size=size, progress=False)  # fmt: skip
+        assert_same_codings(single, dist)
+        assert dist.meta["distributed"]["partitions"] == -(-len(corpus) // size)
+        assert {k: v for k, v in dist.meta.items() if k != "distributed"} == single.meta
+    streamed = distributed.code(qc.Coder(codebook, embeddings=False, progress=False), SAMPLE, client=client,
+                                partition_size=5, progress=False)  # fmt: skip
+    assert_same_codings(single, streamed)  # read by the workers, with the codebook's scope (study=...)
+    assert streamed.meta["documents"] == single.meta["documents"]
+
+
+def test_real_embedder_codings_equal_the_single_process_run_and_a_second_run_embeds_nothing(client, codebook, tmp_path):
+    corpus = qc.read_corpus(SAMPLE / "ai_survey_responses.csv")
+    corpus = corpus.subset(corpus.doc_ids[:14])
+    single = qc.Coder(codebook, unit="sentence", progress=False, cache_dir=tmp_path / "one").code(corpus)
+    assert set(single.to_frame()["source"]) >= {"embedding"}
+    seen = []
+    for size in (3, 5):
+        coder = qc.Coder(codebook, unit="sentence", progress=False, cache_dir=tmp_path / "cluster")
+        dist = distributed.code(coder, corpus, client=client, partition_size=size, progress=False)
+        assert_same_codings(single, dist)
+        seen.append(dist.meta["distributed"])
+    n_segments = len(corpus.segments("sentence"))
+    assert seen[0]["embedded"] >= n_segments  # the first run embedded every segment (and the prototypes)
+    assert seen[1]["embedded"] == 0  # the second found every vector in the shared cache
+    assert seen[1]["cached"] >= n_segments
+
+
+def test_a_fitted_coder_runs_on_the_workers(client, codebook):
+    corpus = qc.read_corpus(SAMPLE)
+    gold = qc.read_codings(SAMPLE / "gold_codings.csv", corpus)
+    coder = qc.Coder(codebook, embeddings=False, progress=False).fit(corpus, gold, min_pos=2, min_neg=2, cv=2)
+    human = gold.filter(doc_id=corpus.doc_ids[:3])
+    single = coder.code(corpus, human=human)
+    dist = distributed.code(coder, corpus, client=client, partition_size=6, human=human, progress=False)
+    assert_same_codings(single, dist)
+    assert "human" in set(dist.to_frame()["source"])
+
+
+# ---------------------------------------------------------------------------- failures
+def test_a_worker_killed_mid_run_is_replaced_and_the_codings_are_complete(client, codebook):
+    corpus = qc.read_corpus(SAMPLE)
+    single = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
+    before = client.run(os.getpid)
+    killed: list[int] = []
+
+    def kill_one(stage: str, done: int, total: int) -> None:
+        if stage == "coding" and not killed:
+            pid = next(iter(before.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    dist = distributed.code(qc.Coder(codebook, embeddings=False, progress=False), corpus, client=client,
+                            partition_size=3, progress=False, on_progress=kill_one)  # fmt: skip
+    assert killed
+    assert_same_codings(single, dist)
+    client.wait_for_workers(2, timeout=60)
+    after = client.run(os.getpid)
+    assert killed[0] not in after.values()  # the nanny started a new worker process
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_is_one_clear_line(codebook, tmp_path, capsys):
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    with pytest.raises(distributed.ClusterError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:\d+") as exc:
+        distributed.code(qc.Coder(codebook, embeddings=False, progress=False), SAMPLE, scheduler=address, timeout=1)
+    assert "\n" not in str(exc.value)
+    status = main(["code", str(SAMPLE / "ai_survey_responses.csv"), "--codebook", str(CODEBOOK),
+                   "--out", str(tmp_path / "out"), "--rules-only", "--no-progress",
+                   "--scheduler", address, "--scheduler-timeout", "1"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1 and err[0].startswith(f"qualcode: error: cannot reach the Dask scheduler at {address}")
+    assert not (tmp_path / "out").exists()
