@@ -28,6 +28,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         device: torch device, default ``"cpu"``.
         prefix: a string prepended to every text (e.g. ``"query: "`` for e5 models).
 
+    Attributes:
+        path: the model folder (fine-tuning starts from it).
+
     Raises:
         ModuleNotFoundError: sentence-transformers is missing: ``pip install qualcode[torch]``.
         EmbeddingError: the folder does not exist or cannot be loaded.
@@ -53,7 +56,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
                 h.update(f.relative_to(path).as_posix().encode())
                 h.update(file_sha256(f).encode())
         self.prefix = prefix
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.path = path
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim())
         self.model_id = f"st/{path.name}{'+' + prefix.strip() if prefix else ''}@{h.hexdigest()[:12]}"
 
     def _embed(self, texts: list[str]) -> np.ndarray:

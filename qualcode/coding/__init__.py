@@ -17,6 +17,7 @@ from ._embed import (
     Reference,
     reference_rows,
 )
+from ._finetune import FineTune, FineTuneResult, fine_tune_encoder
 from ._learn import segment_labels
 from ._scores import RuleScores, SegmentScores
 from ._thresholds import DEFAULT_THRESHOLD, effective_thresholds
@@ -29,11 +30,14 @@ __all__ = [
     "Coder",
     "EmbeddingMatcher",
     "EmbeddingScores",
+    "FineTune",
+    "FineTuneResult",
     "REFERENCE_SAMPLE",
     "Reference",
     "RuleScores",
     "SegmentScores",
     "effective_thresholds",
+    "fine_tune_encoder",
     "reference_rows",
     "segment_labels",
 ]

@@ -30,6 +30,7 @@ from ..corpus import ROLES, UNITS, Corpus
 from ..errors import CodingsError, NotFittedError, QualcodeWarning
 from ..rules import RuleMatcher
 from ._embed import EmbeddingMatcher, Reference
+from ._finetune import FineTune, fine_tune_coder
 from ._fusion import decide, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
@@ -218,8 +219,8 @@ class Coder:
         if self.embeddings and not hasattr(self, "embedder_"):
             if not hasattr(self, "cache_"):
                 self.cache_ = EmbeddingCache(self.cache_dir)
-            self.embedder_ = EmbeddingMatcher(
-                self.codebook, self.embedder, cache=self.cache_, batch_size=self.batch_size, progress=self.progress,
+            self.embedder_ = EmbeddingMatcher(  # a fit(fine_tune=...) encoder replaces the given one
+                self.codebook, getattr(self, "tuned_embedder_", None) or self.embedder, cache=self.cache_, batch_size=self.batch_size, progress=self.progress,
                 codes=self._direct_codes(),
             )
             self.prototypes_ = self.embedder_.fit_prototypes()
@@ -472,6 +473,7 @@ class Coder:
         min_pos: int = 4,
         min_neg: int = 4,
         cv: int = 5,
+        fine_tune: bool | FineTune = False,
     ) -> Coder:
         """Learn from human codings: per-code classifiers where they beat zero-shot, raised thresholds elsewhere.
 
@@ -491,19 +493,28 @@ class Coder:
             min_pos: positives a code needs to get a classifier.
             min_neg: negatives a code needs to get a classifier.
             cv: cross-validation folds (at most one per coded document).
+            fine_tune: first fine-tune the encoder on the human-coded segments (SetFit-style
+                contrastive training; ``True`` or :class:`~qualcode.coding.FineTune` settings),
+                then learn on its vectors; ``code()`` then uses the tuned encoder.  Needs
+                ``embedder="st:<sentence-transformers folder>"`` and the ``[torch]`` extra; see
+                :mod:`qualcode.coding._finetune` and ``docs/fine-tuning.md``.
 
         Returns:
             ``self``.
 
         Raises:
-            CodingsError: there are no human codings, or none fall on the corpus.
+            CodingsError: there are no human codings, or none fall on the corpus, or too few
+                coded segments to fine-tune.
             InvalidParameterError: ``cv`` < 2, or ``min_pos``/``min_neg`` < 1.
+            ModuleNotFoundError: ``fine_tune`` without torch / sentence-transformers.
+            EmbeddingError: ``fine_tune`` with an encoder that is not a sentence-transformers folder.
         """
         validate_params(
             {"cv": [Interval(int, 2, None)], "min_pos": [Interval(int, 1, None)], "min_neg": [Interval(int, 1, None)]},
             {"cv": cv, "min_pos": min_pos, "min_neg": min_neg},
             "Coder.fit",
         )
+        check_param("fine_tune", fine_tune, ["boolean", FineTune], "Coder.fit")
         human = self._human(human_codings)
         if not len(human):
             msg = "fit needs human codings (rows with source == 'human'); got none."
@@ -511,6 +522,8 @@ class Coder:
         for attr in ("classifiers_", "thresholds_", "rule_precise_"):
             if hasattr(self, attr):
                 delattr(self, attr)
+        if fine_tune or hasattr(self, "tuned_embedder_"):  # train (or drop) the tuned encoder first
+            fine_tune_coder(self, corpus, human, fine_tune)
         s = self.score(corpus)
         seg, codes = s.segments, s.codes
         y, labelled = segment_labels(seg, human, codes)
@@ -606,7 +619,8 @@ class Coder:
             train = [d for d in docs if fold_of[d] != f]
             clone = Coder(**{**self.get_params(), "progress": False})
             if hasattr(self, "embedder_"):  # share the loaded model and the cache
-                clone.embedder = self.embedder_.embedder
+                if not hasattr(self, "tuned_embedder_"):  # never an encoder tuned on every fold
+                    clone.embedder = self.embedder_.embedder
                 clone.cache_ = self.cache_
             clone.fit(corpus.subset(train), Codings(human_f[human_f["doc_id"].isin(train)]), **fit_params)
             parts.append(clone.code(corpus.subset(test)))
