@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ._code import _cache_dir, _check_args, _stage, _swap_into_place
+from ._code import _cache_dir, _check_args, _claim, _stage
 from ._code import run as run_single
 
 __all__ = ["register", "run"]
@@ -69,19 +67,20 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold, rules=not args.embeddings_only, embeddings=not args.rules_only,
         top_k=getattr(args, "top_k", None), cache_dir=cache, progress=not args.no_progress,
     )  # fmt: skip
-    where = args.scheduler or f"a local cluster of {args.workers} workers"
-    _stage(f"coding {', '.join(map(str, args.paths))} with {codebook.name} v{codebook.version} on {where}", args)
-    codings = distributed.code(
-        coder, list(args.paths), workers=args.workers, scheduler=args.scheduler,
-        partition_size=args.partition_size, progress=not args.no_progress, timeout=args.scheduler_timeout,
-    )  # fmt: skip
-    codings.meta["settings"] = {
-        k: getattr(args, k, None)
-        for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k",
-                  "workers", "scheduler", "partition_size")
-    }  # fmt: skip
-    codings.meta["embedding_cache"] = str(cache) if cache else "memory"
-    out = _write(args, codings)
+    with _claim(args) as claim:  # before the work: a second run on --out stops at once
+        where = args.scheduler or f"a local cluster of {args.workers} workers"
+        _stage(f"coding {', '.join(map(str, args.paths))} with {codebook.name} v{codebook.version} on {where}", args)
+        codings = distributed.code(
+            coder, list(args.paths), workers=args.workers, scheduler=args.scheduler,
+            partition_size=args.partition_size, progress=not args.no_progress, timeout=args.scheduler_timeout,
+        )  # fmt: skip
+        codings.meta["settings"] = {
+            k: getattr(args, k, None)
+            for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k",
+                      "workers", "scheduler", "partition_size")
+        }  # fmt: skip
+        codings.meta["embedding_cache"] = str(cache) if cache else "memory"
+        out = _write(args, codings, claim)
     f = codings.to_frame()
     docs = codings.meta.get("documents", {})
     dist = codings.meta.get("distributed", {})
@@ -104,25 +103,17 @@ def _codes_table(f: pd.DataFrame, codebook: Any) -> pd.DataFrame:
     return counts.loc[order]
 
 
-def _write(args: argparse.Namespace, codings: Any) -> Path:
+def _write(args: argparse.Namespace, codings: Any, claim: Any) -> Path:
     from .. import reports
     from .._io import atomic_write_text
+    from ..codebook._codebook import Codebook
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        codings.to_csv(tmp / "codings.csv")
-        f = codings.to_frame()
-        from ..codebook._codebook import Codebook
-
-        table = _codes_table(f, Codebook.load(args.codebook)) if len(f) else pd.DataFrame()
-        reports.write_xlsx(tmp / "codes.xlsx", {"codes": table})
-        info = {"command": "code", "paths": [str(p) for p in args.paths], "codebook_path": str(args.codebook),
-                **dict(codings.meta), "n_codings": len(f), "outputs": ["codings.csv", "codes.xlsx", "run.json"]}  # fmt: skip
-        atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    tmp = claim.build_folder()
+    codings.to_csv(tmp / "codings.csv")
+    f = codings.to_frame()
+    table = _codes_table(f, Codebook.load(args.codebook)) if len(f) else pd.DataFrame()
+    reports.write_xlsx(tmp / "codes.xlsx", {"codes": table})
+    info = {"command": "code", "paths": [str(p) for p in args.paths], "codebook_path": str(args.codebook),
+            **dict(codings.meta), "n_codings": len(f), "outputs": ["codings.csv", "codes.xlsx", "run.json"]}  # fmt: skip
+    atomic_write_text(tmp / "run.json", json.dumps(info, indent=2, default=str) + "\n")
+    return claim.commit(tmp)

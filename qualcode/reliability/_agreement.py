@@ -249,7 +249,8 @@ def _check_not_circular(reference: Any, other: Any) -> None:
     """Refuse agreement of a table with itself; warn about in-sample agreement after ``fit``."""
     ref, oth = as_codings(reference), as_codings(other)
     rf, of = ref.to_frame(), oth.to_frame()
-    keys = ["doc_id", "start", "end", "code"]
+    # the same span, code and coder: a row passed through, not a second coder who agrees
+    keys = ["doc_id", "start", "end", "code", "coder"]
     human = of[of["source"] == "human"]
     if len(human) and len(rf):
         shared = human[keys].merge(rf[keys].drop_duplicates(), on=keys)
@@ -295,7 +296,8 @@ def agreement(
     Raises:
         InvalidParameterError: an unknown ``unit``, or ``reference``, ``other`` or
             ``corpus`` of the wrong type (a ``ValueError`` and a ``TypeError``).
-        CodingsError: ``other`` holds human rows identical to rows of ``reference``.
+        CodingsError: ``other`` holds human rows identical to rows of ``reference`` (same span,
+            code and coder).
     """
     _check_not_circular(reference, other)
     if isinstance(unit, str) and unit == "character":
