@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..corpus import Corpus, Document, SourceInfo
 from ..errors import IngestError, IngestWarning
 from ..readers import Pseudonymiser, Sidecar, load_pseudonyms, read_sidecar
 from ..readers._base import finalise, guess_language
-from ..readers._corpus import SIDECAR_NAMES, _to_numeric, _walk
+from ..readers._corpus import SIDECAR_NAMES, _cases_frame, _walk
 from ..readers._jsonl import jsonl_source, jsonl_values
 from ..readers._registry import reader_for
 from ..readers._sidecar import _cell
@@ -582,13 +581,7 @@ def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]], side: Sidec
         needed.append(str(d.case_id))
         needed.extend(t.case_id for t in d.turns if t.case_id)
     needed = list(dict.fromkeys(needed))
-    records = [{"case_id": c, **case_attrs.get(c, {})} for c in needed]
-    frame = (
-        pd.DataFrame.from_records(records).set_index("case_id")
-        if records
-        else pd.DataFrame(index=pd.Index([], name="case_id"))
-    )
-    return Corpus(docs, cases=_to_numeric(frame))
+    return Corpus(docs, cases=_cases_frame(needed, case_attrs, []))
 
 
 def read_options(**kwargs: Any) -> ReadOptions:
