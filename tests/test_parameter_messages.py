@@ -82,5 +82,6 @@ def test_explore_and_reliability_parameters(corpus, codings):
 def test_get_embedder_names_the_known_backends():
     from qualcode.backends import get_embedder
 
-    with pytest.raises(EmbeddingError, match=r"^The 'spec' parameter of get_embedder must be a str among \{.*'e5'.*'st:<folder>'.*\}\. Got 'e6' instead\.$"):
+    # names the option a user typed (not get_embedder's parameter), every choice and the nearest one
+    with pytest.raises(EmbeddingError, match=r"^unknown embedding model ' e6 ' \(command line: --model; Python: embedder=\)\. Choose one of .*\be5\b.*st:<folder>.*Did you mean 'e5'\? Got ' e6 ' instead\.$"):
         get_embedder(" e6 ")

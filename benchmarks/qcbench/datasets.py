@@ -82,9 +82,12 @@ def sample(cache_dir: Any) -> list[Task]:
     for prefix, cb_name in STUDIES.items():
         cb = qc.Codebook.load(ROOT / "codebooks" / cb_name)
         sub = corpus.subset([d for d in corpus.doc_ids if d.startswith(prefix)])
-        codes = list(cb.leaves)
-        units = _units(sub, "sentence", "doc_id")
         g = gold.filter(doc_id=sub.doc_ids)
+        # the codes the gold uses: the study-1 gold codes the four directional codes at the
+        # parent (directions are in gold_directions.csv), so their subcodes are not scored
+        used = set(g.codes)
+        codes = [c for c in cb.codable if c in used]
+        units = _units(sub, "sentence", "doc_id")
         mask = units["role"].isin(INFORMANT_ROLES).to_numpy()
         tasks.append(Task("sample", prefix, sub, cb, "sentence", units, codes, codes,
                           {"gold": codings_labels(g, units, codes)}, ["gold"], "gold", {"gold": g},

@@ -17,9 +17,13 @@ Scaling
     Features are standardised with the training mean and spread, then clipped to [-5, 5]
     (:class:`ClippedScaler`).  Clipping matters: plain standardisation turns a feature that is
     rare in the training data (a rule that fired once) into values of 20-30 on new data,
-    which swamps the decision.  The spread is floored at 1e-3 only to avoid dividing by zero:
-    the dimensions of a sentence vector vary little (about 0.03), and a larger floor shrank
-    them against the other features (on the public benchmarks, flooring at 0.1 cost 0.01-0.06 κ).
+    which swamps the decision.  The spread is floored at 0.1.  The dimensions of a sentence
+    vector vary little (about 0.03), so the floor damps each of them against the scores and
+    rule counts, which act as a prior the 384 vector dimensions only adjust; with the C grid
+    below, this beat a floor of 1e-3 (plain standardisation) on both public benchmarks:
+    qabstracts grouped CV macro κ 0.607 / 0.613 (vs coder A / B) against 0.560 / 0.579, and the
+    five-word-passwords survey trained on half 0.393 against 0.369 (0.03 lay in between on
+    qabstracts, 0.588 / 0.604).
 
 Classifiers (:func:`train_classifiers`)
     One L2 ``LogisticRegression`` (liblinear, ``class_weight="balanced"``) per code with at
@@ -241,7 +245,7 @@ class ClippedScaler:
         clip: absolute bound of the scaled values.
     """
 
-    def __init__(self, floor: float = 1e-3, clip: float = 5.0):
+    def __init__(self, floor: float = 0.1, clip: float = 5.0):
         self.floor = floor
         self.clip = clip
 
