@@ -15,13 +15,13 @@ import qualcode as qc
 from qualcode import Corpus
 from qualcode.cli import main
 from qualcode.codebook import Codebook
-from qualcode.errors import IngestWarning, QualcodeWarning
+from qualcode.errors import IngestWarning, QualcodeWarning, RefiError
 from qualcode.refi import read_qdc, read_qdpx, write_qdc, write_qdpx
 from qualcode.testing import build_document
 
 DATA = Path(__file__).parent / "data" / "refi"
 NVIVO = DATA / "nvivo12_hu_oltas0517.qdpx"
-ATLAS = Path("/work/shared/refi-qda/samples/atlasti-8.4_refi-spec-example_sky-loom.qdpx")
+ATLAS = Path(__file__).parent / "data" / "refi" / "atlasti-8.4_refi-spec-example_sky-loom.qdpx"
 NS = "urn:QDA-XML:project:1.0"
 
 
@@ -101,8 +101,11 @@ def test_codings_lost_with_a_missing_source_are_counted_in_the_warning(tmp_path)
     here = ('<TextSource guid="00000000-0000-4000-8000-0000000000a3" name="here" plainTextPath="internal://here.txt">'
             + _sel("00000000-0000-4000-8000-0000000000b4", 0, 5) + "</TextSource>")
     path = _qdpx(tmp_path / "p.qdpx", gone + here, CODE, {"sources/here.txt": b"Trust me."})
+    # a strict import (the default) refuses to lose the document; a lenient one counts the loss
+    with pytest.raises(RefiError, match=r"1 text source\(s\) would be lost.*\n  gone \(text internal://gone.txt is not in the archive; its 2 coding\(s\) dropped\)"):
+        read_qdpx(path)
     with pytest.warns(IngestWarning, match=r"1 source\(s\) not imported, 2 coding\(s\) dropped with them: gone"):
-        p = read_qdpx(path)
+        p = read_qdpx(path, strict=False)
     assert len(p.codings) == 1
 
 
@@ -117,11 +120,10 @@ def test_imported_text_without_a_language_is_unknown_unless_clearly_en_or_id(tmp
     assert p.corpus["s"].language == lang
 
 
-@pytest.mark.skipif(not ATLAS.exists(), reason="shared REFI-QDA samples not available")
 def test_atlas_flat_names_and_the_parent_code_give_one_code():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IngestWarning)
-        p = read_qdpx(ATLAS)
+        p = read_qdpx(ATLAS, strict=False)  # its texts are not in the archive
     cokes = [c for c in p.codebook.codes if c.name == "Coke"]
     assert len(cokes) == 1, [c.id for c in p.codebook.codes if c.id.startswith("coke")]
     coke = cokes[0]

@@ -192,6 +192,8 @@ class _Reader:
     def __init__(self, arc: SafeArchive, strict: bool):
         self.arc = arc
         self.strict = strict
+        #: text sources whose text is missing (a lost document; an error when strict)
+        self.lost: list[str] = []
         self.label = arc.path.name
         self.problems: list[str] = []
         self.skipped: list[str] = []
@@ -334,6 +336,7 @@ class _Reader:
             self.dropped_codings += n
             lost = f"; its {n} coding(s) dropped" if n else ""
             self.skipped.append(f"{name or g} (text {path} is not in the archive{lost})")
+            self.lost.append(self.skipped[-1])
             return None
         text, info, had_bom, nl_units = loaded
         desc = _child_text(src, "Description")
@@ -495,17 +498,19 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
 
     Args:
         path: the ``.qdpx`` file.
-        strict: when True (default), a selection that cannot be mapped or a coding that
-            names an unknown code raises :class:`RefiError` listing every such problem; when
-            False they are dropped with an :class:`IngestWarning` that lists them.
+        strict: when True (default), a selection that cannot be mapped, a coding that
+            names an unknown code, or a text source whose text is missing from the archive
+            raises :class:`RefiError` listing every such problem; when False they are dropped
+            with an :class:`IngestWarning` that lists them (with the codings lost).
 
     Returns:
-        The :class:`Project`.  Sources whose text is missing from the archive (and media
-        sources) are skipped with an :class:`IngestWarning` and listed in ``skipped``.
+        The :class:`Project`.  Media sources (audio, video, pictures) are skipped with an
+        :class:`IngestWarning` and listed in ``skipped``; so are, when not ``strict``, text
+        sources whose text is missing.
 
     Raises:
         RefiError: the file is not a readable REFI-QDA project, or (``strict``) selections
-            cannot be mapped.
+            cannot be mapped or a text source's text is missing.
         UnsafeInputError: the archive or its XML is unsafe (path escape, symlink, absurd
             sizes, DOCTYPE / entities).
     """
@@ -534,6 +539,12 @@ def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
             msg = f"{label}: {len(r.problems)} problem(s) in the project:\n  {listing}{more}"
             raise RefiError(msg)
         warnings.warn(f"{label}: dropped {len(r.problems)} item(s):\n  {listing}{more}", IngestWarning, stacklevel=2)
+    if r.lost and strict:
+        listing = "\n  ".join(r.lost[:30])
+        more = f"\n  ... and {len(r.lost) - 30} more" if len(r.lost) > 30 else ""
+        msg = (f"{label}: {len(r.lost)} text source(s) would be lost (their text is not in the archive):"
+               f"\n  {listing}{more}\nImport the rest with strict=False (command line: --lenient).")
+        raise RefiError(msg)
     if r.skipped:
         lost = f", {r.dropped_codings} coding(s) dropped with them" if r.dropped_codings else ""
         warnings.warn(
