@@ -219,3 +219,17 @@ def test_long_table_and_codebook_aggregation(gold, corpus, raw, codebooks):
     for root in ai.roots:
         sub = raw[raw["code"].isin(ai.descendants(root))]
         assert by_level.loc[root].sum() == len(sub.drop_duplicates(["doc_id", "start", "end", "coder"]))
+
+
+def test_a_scoped_codebook_leaves_other_studies_out_without_a_warning(gold, corpus, codebooks):
+    import warnings
+
+    tp = codebooks["technocratic_planning"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the scope leaves the study-2 codings out; nothing is "missing"
+        m = M.case_by_code(gold, corpus, codebook=tp)
+    scoped = corpus.subset(tp.in_scope(corpus))
+    assert set(m.index) <= set(scoped.cases.index) and not any(c.startswith("ai") for c in m.index)
+    tp_rows = gold.to_frame()
+    tp_rows = tp_rows[tp_rows["doc_id"].isin(scoped.doc_ids)]
+    assert int(m["convergence"].sum()) == int((tp_rows["code"] == "convergence").sum())

@@ -1,5 +1,5 @@
-"""The rule-kind extension point is real: a kind defined here (the ``starts_with`` example of
-docs/architecture-rules-codebook.md) is registered with one call, and a codebook using it
+"""The rule-kind extension point is real: a kind defined here (a ``starts_with`` kind, as in the
+recipe of docs/architecture.md) is registered with one call, and a codebook using it
 validates (with positions), round-trips through YAML, and matches like the built-in kinds."""
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ class Coder:
 
     @property
     def codes_(self) -> list[str]:
-        """Codes the coder can assign directly: leaves, codes with rules, and parents coders used."""
+        """Codes the coder can assign directly: the codebook's codable codes and codes with rules."""
         ruled = set(self.matchers_.codes) if hasattr(self, "matchers_") else set()
         direct = set(self._direct_codes())
         return [c.id for c in self.codebook.codes if c.id in direct or c.id in ruled]

@@ -353,7 +353,7 @@ class EmbeddingMatcher:
             codes have ``id, name, definition, inclusion, examples, counterexamples,
             embedding``).
         embedder: an embedder, a registry name / alias, or ``None`` for the default model.
-        cache: an :class:`~qualcode._cache.EmbeddingCache`, a cache folder, or ``None`` for
+        cache: an :class:`~qualcode.backends.EmbeddingCache`, a cache folder, or ``None`` for
             an in-memory cache that lives as long as the matcher.
         batch_size: texts per embedding call.
         progress: show progress bars while embedding.

@@ -84,7 +84,7 @@ class SegmentScores:
         embedding: the zero-shot :class:`~qualcode.coding.EmbeddingScores` (None without
             embeddings or segments); its columns are its own ``codes``.
         thresholds: the effective threshold of every embedding-scored code on the calibrated
-            score (see :func:`qualcode.coding._fusion.effective_thresholds`).
+            score (see :func:`qualcode.coding._thresholds.effective_thresholds`).
     """
 
     segments: pd.DataFrame

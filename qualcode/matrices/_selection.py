@@ -26,6 +26,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+import pandas as pd
+
 from .._params import (
     HasMethods,
     InstanceOf,
@@ -230,6 +232,14 @@ def shares_selection(func: F) -> F:
                 ids = book.in_scope(corpus)
                 if len(ids) != len(corpus.documents):
                     bound.arguments["corpus"] = corpus.subset(ids)
+                    # codings of documents outside the scope are left out by the scope, not
+                    # "documents not in the corpus" (no warning)
+                    for name in ("codings", "reference", "other"):
+                        c = bound.arguments.get(name)
+                        if c is not None and hasattr(c, "filter") and hasattr(c, "to_frame"):
+                            bound.arguments[name] = c.filter(doc_id=ids)
+                        elif isinstance(c, pd.DataFrame) and "doc_id" in c.columns:
+                            bound.arguments[name] = c[c["doc_id"].astype(str).isin(set(ids))]
                     return func(*bound.args, **bound.kwargs)
         return func(*args, **kwargs)
 
@@ -239,6 +249,6 @@ def shares_selection(func: F) -> F:
     return scoped  # type: ignore[return-value]
 
 
-#: every function decorated with :func:`shares_selection` (tests check they all behave alike)
+#: every function decorated with :func:`shares_selection`, in the order they were defined
 SHARING: list[Callable[..., Any]] = []
 

@@ -317,7 +317,7 @@ def read_corpus(
     r"""Read transcripts, notes, caption files and response tables into a :class:`Corpus`.
 
     In a folder, every file of a supported format (:func:`supported_formats`: ``.txt .md
-    .docx .vtt .srt .csv .xlsx .jsonl`` and any registered reader) is read in sorted order
+    .docx .pdf .vtt .srt .csv .xlsx .jsonl`` and any registered reader) is read in sorted order
     (sub-folders too unless ``recursive=False``).  Skipped: hidden files, files and
     folders whose name starts with ``_``, ``README*``, ``LICENSE*``, the sidecar
     (``cases.csv``/``cases.xlsx``) and whatever the folder's ``.qualcodeignore`` lists
