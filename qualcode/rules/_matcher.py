@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from ..codings.evidence import rule_part
 from ..errors import CodebookError
 from ._base import ALL_LANGUAGES, Batch, CompiledRule, RuleKind
 from ._modifiers import NEGATION_CUES, CodeModifiers
@@ -424,14 +425,14 @@ def aggregate_hits(hits: pd.DataFrame, matcher: RuleMatcher) -> pd.DataFrame:
     min_hits = {c.code: c.min_hits for c in matcher.code_rules}
     h = hits
     blocked = h["negated"].astype(bool) | h["vetoed"].astype(bool)
-    span = " [" + h["start"].astype(str) + ":" + h["end"].astype(str) + "]"
-    quoted = h["matched"].map(repr)
-    why = np.where(h["vetoed"].astype(bool), " vetoed by exclusion ", " negated by ")
-    ev = np.where(
-        blocked,
-        "rule " + h["rule_id"] + " " + quoted + span + why + h["veto"].map(repr),
-        "rule " + h["rule_id"] + " matched " + quoted + span,
-    )
+    # the wording of a hit is the evidence module's (one place writes and parses evidence)
+    ev = [
+        rule_part(rid, m, int(a), int(b), vetoed_by=veto if vet else None,
+                  negated_by=veto if (neg and not vet) else None)
+        for rid, m, a, b, vet, neg, veto in zip(
+            h["rule_id"], h["matched"], h["start"], h["end"], h["vetoed"].astype(bool),
+            h["negated"].astype(bool), h["veto"], strict=True)
+    ]  # fmt: skip
     work = pd.DataFrame(
         {
             "segment": h["segment"].astype("int64"),
@@ -463,7 +464,7 @@ def aggregate_hits(hits: pd.DataFrame, matcher: RuleMatcher) -> pd.DataFrame:
     out = out.sort_values(["segment", "code"], kind="stable").reset_index(drop=True)
     need = out["code"].map(min_hits).fillna(1).astype("int64")
     out["fired"] = out["n_hits"] >= need
-    out["score"] = np.where(out["fired"], 1.0 - 0.2 ** out["n_hits"].astype(float), 0.0)
+    out["score"] = [rule_score(n) if f else 0.0 for n, f in zip(out["n_hits"], out["fired"], strict=True)]
     short = (out["n_hits"] > 0) & ~out["fired"]
     out.loc[short, "evidence"] = (
         out.loc[short, "evidence"]
