@@ -10,7 +10,9 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +32,19 @@ __all__ = ["AnnotationsMixin"]
 
 class AnnotationsMixin:
     """Coding, review, memo and run methods; mixed into :class:`Project`."""
+
+    if TYPE_CHECKING:  # provided by Project (_store.py)
+        path: Path
+
+        @property
+        def codebook(self) -> Any: ...
+        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]: ...
+        def _meta(self, key: str, default: str | None = None) -> str | None: ...
+        def _log(self, conn: sqlite3.Connection, kind: str, document: int | None = None) -> None: ...
+        def _doc(self, conn: sqlite3.Connection, doc_id: str) -> sqlite3.Row: ...
+        def _case_at(self, conn: sqlite3.Connection, doc_pk: int, doc_case: str, offset: int) -> str: ...
+        def _codebook_id(self, conn: sqlite3.Connection, fingerprint: str | None = None) -> int | None: ...
 
     # -- codings ------------------------------------------------------------------------------
     def _check_code(self, code: str) -> None:
@@ -465,7 +480,7 @@ class AnnotationsMixin:
                 if row is None:
                     msg = f"no coding {coding_id} in the project."
                     raise ProjectError(msg)
-                log_doc = int(row[0])
+                log_doc: int | None = int(row[0])
             else:
                 log_doc = doc_pk
             cur = c.execute(

@@ -7,6 +7,7 @@ as ``Note`` s), codings CSV, and a plain project folder.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -47,7 +48,7 @@ class ProjectWarning(QualcodeWarning):
     """An import went through with a caveat (changed transcripts, skipped rows...)."""
 
 
-def import_path(project: Project, path: str | Path, *, coder: str | None = None, **read_kwargs: Any) -> dict[str, Any]:
+def import_path(project: Project, path: str | os.PathLike[str], *, coder: str | None = None, **read_kwargs: Any) -> dict[str, Any]:
     """Import whatever ``path`` is, into ``project``.
 
     - a ``.qdpx`` file: :func:`import_qdpx`;
@@ -79,7 +80,7 @@ def import_path(project: Project, path: str | Path, *, coder: str | None = None,
     return import_folder(project, p, **read_kwargs)
 
 
-def import_folder(project: Project, path: str | Path, **read_kwargs: Any) -> dict[str, Any]:
+def import_folder(project: Project, path: str | os.PathLike[str], **read_kwargs: Any) -> dict[str, Any]:
     """Add the transcripts in ``path`` (see :func:`qualcode.read_corpus` for the options)."""
     from ..readers import read_corpus
 
@@ -103,7 +104,7 @@ def _resolve(raw: str, results: Path, what: str) -> Path:
     raise ProjectError(msg)
 
 
-def import_results(project: Project, path: str | Path) -> dict[str, Any]:
+def import_results(project: Project, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Add a ``results/`` folder of ``qualcode code``.
 
     Reads ``run.json`` for the corpus paths and the codebook, adds the documents (skipping
@@ -161,7 +162,7 @@ def import_results(project: Project, path: str | Path) -> dict[str, Any]:
     return added
 
 
-def import_codings(project: Project, path: str | Path, *, coder: str | None = None,
+def import_codings(project: Project, path: str | os.PathLike[str], *, coder: str | None = None,
                    status: str | None = None) -> dict[str, Any]:
     """Add the codings of a CSV/TSV/XLSX file (offsets or quotes; see :func:`qualcode.read_codings`)."""
     from .. import read_codings
@@ -171,7 +172,7 @@ def import_codings(project: Project, path: str | Path, *, coder: str | None = No
     return {"codings": len(ids)}
 
 
-def import_qdpx(project: Project, path: str | Path) -> dict[str, Any]:
+def import_qdpx(project: Project, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Add a REFI-QDA project: documents, cases, codebook, codings and memos.
 
     ``Note`` s become memos on the code, document or coding they are attached to (a note on
@@ -270,7 +271,7 @@ def _memos_for_export(project: Project, exported: pd.DataFrame) -> list[dict[str
     return out
 
 
-def export_qdpx(project: Project, path: str | Path, *, status: Iterable[str] = ("accepted",),
+def export_qdpx(project: Project, path: str | os.PathLike[str], *, status: Iterable[str] = ("accepted",),
                 overwrite: bool = False) -> Path:
     """Write ``project`` as a REFI-QDA ``.qdpx`` with its memos as ``Note`` s.
 
@@ -306,7 +307,7 @@ def export_qdpx(project: Project, path: str | Path, *, status: Iterable[str] = (
                       memos=_memos_for_export(project, f))
 
 
-def export_codings(project: Project, path: str | Path, *, status: Iterable[str] | None = None,
+def export_codings(project: Project, path: str | os.PathLike[str], *, status: Iterable[str] | None = None,
                    overwrite: bool = False) -> Path:
     """Write the codings (all statuses by default) as CSV.
 
@@ -327,7 +328,7 @@ def _safe_name(doc_id: str, used: set[str]) -> str:
     return name + ".txt"
 
 
-def export_folder(project: Project, path: str | Path, *, overwrite: bool = False) -> Path:
+def export_folder(project: Project, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write the project as plain files in a new folder.
 
     ``texts/<doc>.txt`` (each document's text exactly, UTF-8), ``documents.csv``,

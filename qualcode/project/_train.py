@@ -59,7 +59,7 @@ def _machine(codings: Any) -> pd.DataFrame:
     return f[~f["evidence"].astype(str).str.startswith("via children")].reset_index(drop=True)
 
 
-def _pooled(reference: Any, predicted: Any, corpus: Any) -> dict[str, float]:
+def _pooled(reference: Any, predicted: Any, corpus: Any) -> dict[str, float | None]:
     from .. import reliability
 
     a = reliability.agreement(reference, predicted, corpus)

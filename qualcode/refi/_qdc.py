@@ -121,7 +121,7 @@ def _safe_yaml_dump(data: Any) -> str:
     y.default_flow_style = False
     y.allow_unicode = True
     y.width = 100
-    y.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined,assignment]
+    y.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel infers None from its unannotated default
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()

@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import io
 import logging
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -389,8 +390,9 @@ class _Reader:
 
         attributes["refi_offsets"] = conv.label
         attributes["refi_offsets_evidence"] = det.evidence
-        kind = meta.get("kind") if meta.get("kind") in KINDS else "other"
-        language = meta.get("language") if isinstance(meta.get("language"), str) else import_language(text)
+        raw_kind, raw_language = meta.get("kind"), meta.get("language")
+        kind = raw_kind if isinstance(raw_kind, str) and raw_kind in KINDS else "other"
+        language = raw_language if isinstance(raw_language, str) else import_language(text)
         doc = Document(doc_id, text, kind=kind, language=language, attributes=attributes, source=info)
         log.info("%s: %s offsets %s (%s)", self.label, doc_id, conv.label, det.evidence)
         return doc, rows
@@ -486,7 +488,7 @@ def _build_turns(doc: Document, spans: list[tuple[int, int, str, str]], label: s
     return doc.with_(turns=tuple(turns))
 
 
-def read_qdpx(path: str | Path, *, strict: bool = True) -> Project:
+def read_qdpx(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
     r"""Read a REFI-QDA project (.qdpx) into a corpus, codebook and codings.
 
     The archive is checked before anything is read (see ``qualcode.refi._safety``); members

@@ -21,6 +21,7 @@ import io
 import logging
 import math
 import numbers
+import os
 import uuid
 import warnings
 import zipfile
@@ -446,7 +447,7 @@ def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[
 
 @validated({"corpus": [InstanceOf(Corpus)]})
 def write_qdpx(
-    path: str | Path,
+    path: str | os.PathLike[str],
     corpus: Corpus,
     codebook: Any,
     codings: Codings | pd.DataFrame | None = None,
