@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -370,7 +370,10 @@ def disagreements(a: Any, b: Any, corpus: Any, *, unit: str | pd.DataFrame = "se
     return out
 
 
-def _stat_from_tables(both: np.ndarray, neither: np.ndarray, oa: np.ndarray, ob: np.ndarray, statistic: str) -> np.ndarray:
+_Counts = TypeVar("_Counts", np.ndarray, np.float64)
+
+
+def _stat_from_tables(both: _Counts, neither: _Counts, oa: _Counts, ob: _Counts, statistic: str) -> _Counts:
     n = both + neither + oa + ob
     with np.errstate(divide="ignore", invalid="ignore"):
         po = (both + neither) / n
@@ -387,11 +390,22 @@ def _stat_from_tables(both: np.ndarray, neither: np.ndarray, oa: np.ndarray, ob:
         return 1 - (nv - 1) * (oa + ob) / (n0 * n1)
 
 
+class BootstrapCI(TypedDict):
+    """What :func:`bootstrap_ci` returns."""
+
+    statistic: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    n_boot: int
+
+
 @validated({"unit": UNIT, "statistic": [Options(str, ("kappa", "alpha", "pa"))]})
 def bootstrap_ci(
     a: Any, b: Any, corpus: Any = None, *, unit: str | pd.DataFrame = "sentence", statistic: str = "kappa",
     code: str | None = None, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-) -> dict[str, float]:
+) -> BootstrapCI:
     """Percentile bootstrap confidence interval over units.
 
     With two Codings tables and the corpus, units are resampled with replacement and the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from .._params import Options, check_param
 __all__ = ["cohen_kappa", "holsti", "krippendorff_alpha", "percent_agreement"]
 
 
-def _pair(a: Sequence[Any], b: Sequence[Any], func: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(a: Sequence[Any] | np.ndarray, b: Sequence[Any] | np.ndarray, func: str) -> tuple[np.ndarray, np.ndarray]:
     x, y = np.asarray(list(a), dtype=object), np.asarray(list(b), dtype=object)
     if x.shape != y.shape or x.ndim != 1:
         msg = f"{func}: a and b must be 1-D sequences of the same length. Got {x.shape} and {y.shape}."
@@ -23,7 +23,7 @@ def _pair(a: Sequence[Any], b: Sequence[Any], func: str) -> tuple[np.ndarray, np
     return x, y
 
 
-def percent_agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
+def percent_agreement(a: Sequence[Any] | np.ndarray, b: Sequence[Any] | np.ndarray) -> float:
     """Share of units on which two coders gave the same value: PA = agreements / units.
 
     Not corrected for chance.  At unit level a binary decision agrees both when both coders
@@ -47,7 +47,7 @@ def percent_agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
     return float(np.mean(x == y))
 
 
-def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
+def cohen_kappa(a: Sequence[Any] | np.ndarray, b: Sequence[Any] | np.ndarray) -> float:
     """Cohen's kappa for two coders on nominal data.
 
     κ = (p_o − p_e) / (1 − p_e), with p_e = Σ_k p_A(k)·p_B(k) from each coder's own
@@ -110,9 +110,10 @@ def _alpha_nominal(values: np.ndarray) -> float:
 
 
 _LEVEL = [Options(str, ("nominal", "ordinal", "interval", "ratio"))]
+Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 
-def krippendorff_alpha(data: Any, level: str = "nominal") -> float:
+def krippendorff_alpha(data: Any, level: Level = "nominal") -> float:
     """Krippendorff's alpha for any number of coders, with missing values.
 
     Args:
