@@ -214,6 +214,7 @@ def _now_tag() -> str:
 # -- the request handler -----------------------------------------------------------------------------
 class _Handler(BaseHTTPRequestHandler):
     state: _State
+    server: ThreadingHTTPServer  # AppServer serves it (an AF_INET server: the address is (host, port))
     server_version = "qualcode-app"
     sys_version = ""
     protocol_version = "HTTP/1.1"
@@ -543,14 +544,10 @@ class _Handler(BaseHTTPRequestHandler):
         p = self.state.project
         text = str(_str(d, "text", max_len=_MAX_TEXT))
         title = _str(d, "title", required=False, max_len=300, default="") or ""
-        target = {}
-        if d.get("code") is not None:
-            target["code"] = self._code(d)
-        if d.get("doc_id") is not None:
-            target["doc_id"] = _str(d, "doc_id", max_len=500)
-        if d.get("coding_id") is not None:
-            target["coding_id"] = _int(d, "coding_id", lo=1)
-        mid = p.add_memo(text, author=self.state.user, title=title, **target)
+        code = self._code(d) if d.get("code") is not None else None
+        doc_id = _str(d, "doc_id", max_len=500) if d.get("doc_id") is not None else None
+        coding_id = _int(d, "coding_id", lo=1) if d.get("coding_id") is not None else None
+        mid = p.add_memo(text, author=self.state.user, title=title, code=code, doc_id=doc_id, coding_id=coding_id)
         self._json({"id": mid, "last_change": p.last_change()})
 
     def post_memo_action(self, api: list[str], d: dict[str, Any]) -> None:
