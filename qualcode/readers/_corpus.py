@@ -362,7 +362,7 @@ def read_corpus(
         'north'
     """
     items: list[PathLike] = (
-        [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)  # type: ignore[list-item]
+        [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     )
     if not items:
         msg = "read_corpus needs at least one path"

@@ -196,7 +196,7 @@ def _bold_label(paragraph: Any) -> tuple[str, str] | None:
 def _cell_text(cell: Any) -> str:
     from docx.table import Table
 
-    parts = []
+    parts: list[str] = []
     for block in _blocks(cell._tc, cell):
         if isinstance(block, Table):
             parts.extend(_cell_text(c) for row in block.rows for c in _unique_cells(row))

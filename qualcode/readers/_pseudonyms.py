@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +32,7 @@ __all__ = ["Pseudonymiser", "load_pseudonyms", "make_pseudonyms"]
 _TITLES = frozenset("pak bu ibu bapak mas mbak dr mr mrs ms prof drs ir haji hj".split())
 
 
-def load_pseudonyms(source: str | Path | Mapping[str, str]) -> dict[str, str]:
+def load_pseudonyms(source: str | os.PathLike[str] | Mapping[str, str]) -> dict[str, str]:
     """Load a name -> pseudonym mapping.
 
     Args:

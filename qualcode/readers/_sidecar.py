@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -268,7 +269,7 @@ class Sidecar:
         return f"Sidecar({self.path!r}, {len(self.rows)} rows)"
 
 
-def read_sidecar(path: str | Path, *, encoding: str | None = None) -> Sidecar:
+def read_sidecar(path: str | os.PathLike[str], *, encoding: str | None = None) -> Sidecar:
     r"""Read a case sidecar (``cases.csv`` or ``cases.xlsx``).
 
     Args:

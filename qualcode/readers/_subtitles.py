@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import IngestError
@@ -25,6 +26,16 @@ __all__ = ["parse_subtitle_file", "parse_subtitles"]
 _TAG = re.compile(r"<[^>\n]*>")
 _CUE_LABEL = re.compile(r"^([^\W_][\w.'\u2019 -]{0,40}?)[ \t]*:[ \t]+")
 _VOICE = re.compile(r"<v(?:\.[^ >]*)?[ \t]+([^>]+)>")
+
+
+@dataclass
+class _Group:
+    """Consecutive cues of one speaker (one turn)."""
+
+    speaker: str
+    texts: list[str]
+    start: float | None
+    end: float | None
 
 
 def parse_subtitle_file(
@@ -84,9 +95,9 @@ def parse_subtitles(
     except (MalformedFileError, ValueError, IndexError, TypeError) as exc:
         msg = f"not a valid {fmt.upper()} caption file ({exc or type(exc).__name__})"
         raise IngestError(msg, path=dec.source.path) from None
-    groups: list[list[object]] = []  # [speaker, [texts], start, end]
+    groups: list[_Group] = []
     speaker = None
-    for cue in captions:
+    for cue in captions.captions:
         raw = cue.raw_text or ""
         vm = _VOICE.search(raw)
         name = vm.group(1).strip() if vm else None
@@ -102,21 +113,21 @@ def parse_subtitles(
             speaker = tf(name)
         spk = speaker or "unknown"
         start, end = parse_time(cue.start), parse_time(cue.end)
-        if groups and groups[-1][0] == spk:
-            groups[-1][1].append(tf(body))  # type: ignore[attr-defined]
-            groups[-1][3] = end
+        if groups and groups[-1].speaker == spk:
+            groups[-1].texts.append(tf(body))
+            groups[-1].end = end
         else:
-            groups.append([spk, [tf(body)], start, end])
+            groups.append(_Group(spk, [tf(body)], start, end))
     if not groups:
         msg = f"the {fmt.upper()} file has no cues with text"
         raise IngestError(msg, path=dec.source.path)
     parts: list[str] = []
     turns: list[RawTurn] = []
     pos = 0
-    for spk, texts, start, end in groups:
-        prefix = f"{spk}: "
-        body = " ".join(texts)  # type: ignore[arg-type]
-        turns.append(RawTurn(str(spk), pos + len(prefix), pos + len(prefix) + len(body), start, end))  # type: ignore[arg-type]
+    for g in groups:
+        prefix = f"{g.speaker}: "
+        body = " ".join(g.texts)
+        turns.append(RawTurn(g.speaker, pos + len(prefix), pos + len(prefix) + len(body), g.start, g.end))
         line = prefix + body + "\n"
         parts.append(line)
         pos += len(line)
