@@ -108,3 +108,22 @@ def test_charts_leave_out_attributes_most_cases_lack(sample_report):
     assert charted  # at least one attribute is charted, as shares of each group
     lacking = [a for a in reports.report_attributes(corpus) if cases[a].notna().sum() * 2 < len(cases)]
     assert lacking  # and at least one is left out
+
+
+def test_docx_theme_line_and_no_quotes_note_are_italic(tmp_path):
+    import docx
+
+    from qualcode.reports._data import CodeSection, ReportData
+
+    report = ReportData(
+        title="Italics", summary={"documents": "1"},
+        codebook=pd.DataFrame({"id": ["child"], "name": ["Child"], "parent": ["theme"], "definition": ["d"]}),
+        sections=[CodeSection(code="child", name="Child", parent="theme", definition="d",
+                              n_cases=0, n_cases_total=3, n_segments=0)],
+        tables=[], figures=[], methods="Run with qualcode.",
+    )
+    reports.write_docx(tmp_path / "r.docx", report)
+    paras = {p.text: p for p in docx.Document(str(tmp_path / "r.docx")).paragraphs}
+    for text in ("Theme: theme", "No passage was coded with this code."):
+        runs = paras[text].runs
+        assert runs and all(r.italic for r in runs), text

@@ -91,9 +91,12 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
     doc = DocxDocument()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
+    page_w, page_h = section.page_height, section.page_width  # landscape: the sides swap
+    assert page_w is not None and page_h is not None  # python-docx's default template sets them
+    section.page_width, section.page_height = page_w, page_h
+    margin = Cm(1.8)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.8))
+        setattr(section, side, margin)
     doc.styles["Normal"].font.name = "Calibri"
     doc.styles["Normal"].font.size = Pt(10)
 
@@ -113,7 +116,7 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
         title = f"{sec.name} ({sec.code})"
         doc.add_heading(title, level=2)
         if sec.parent:
-            doc.add_paragraph(f"Theme: {sec.parent}").italic = True
+            doc.add_paragraph().add_run(f"Theme: {sec.parent}").italic = True
         p = doc.add_paragraph()
         p.add_run("Definition. ").bold = True
         p.add_run(sec.definition or "(no definition)")
@@ -134,7 +137,7 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
                     f" — {q.speaker}, {q.doc_id} (case {q.case_id}; {q.source}, score {q.score:.2f})"
                 ).italic = True
         else:
-            doc.add_paragraph("No passage was coded with this code.").italic = True
+            doc.add_paragraph().add_run("No passage was coded with this code.").italic = True
 
     doc.add_heading("Matrices", level=1)
     for title, frame in report.tables:
@@ -146,8 +149,8 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
         from docx.shared import Emu
 
         doc.add_heading("Figures", level=1)
-        usable_w = section.page_width - section.left_margin - section.right_margin
-        usable_h = section.page_height - section.top_margin - section.bottom_margin
+        usable_w = page_w - 2 * margin
+        usable_h = page_h - 2 * margin
         room_h = usable_h - Cm(2.2)  # the figure's heading above it
         for i, (title, png) in enumerate(report.figures):
             if i:
@@ -159,8 +162,8 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
             doc.add_picture(str(png), width=Emu(int(w * scale)), height=Emu(int(h * scale)))
 
     doc.add_heading("Methods and reproducibility", level=1)
-    for para in report.methods.split("\n\n"):
-        doc.add_paragraph(para)
+    for block in report.methods.split("\n\n"):
+        doc.add_paragraph(block)
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         doc.save(str(tmp))
