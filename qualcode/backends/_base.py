@@ -58,6 +58,7 @@ class BaseEmbedder:
         if not isinstance(texts, str):
             texts = list(texts)  # an iterator is read once, then every item is checked
         check_param("texts", texts, TEXTS, "embed")
+        assert isinstance(texts, list)  # check_param refused a bare str
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = np.asarray(self._embed(texts), dtype=np.float32)

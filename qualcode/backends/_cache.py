@@ -255,15 +255,15 @@ class _ModelStore:
                 trio[1].append(dst)
                 trio[2].append(key)
             pending = []
-            for shard, (src, dst, ks) in by_shard.items():
+            for shard, (src, dsts, ks) in by_shard.items():
                 try:
                     arr = self._array(shard)
                 except _BadShard as exc:
                     self._discard(shard, str(exc))
-                    pending.extend(zip(ks, dst, strict=True))
+                    pending.extend(zip(ks, dsts, strict=True))
                     continue
                 order = np.argsort(src)  # sorted reads are kinder to a memory map
-                out[np.asarray(dst)[order]] = arr[np.asarray(src)[order]]
+                out[np.asarray(dsts)[order]] = arr[np.asarray(src)[order]]
         return lost
 
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
@@ -407,7 +407,7 @@ class EmbeddingCache:
             elif out.shape != (len(keys), store.dim):
                 msg = f"cached vectors of {model_id!r} are {store.dim}-dimensional; 'out' has shape {out.shape}."
                 raise EmbeddingError(msg)
-            rows = np.flatnonzero(found)
+            rows: list[int] = np.flatnonzero(found).tolist()
             lost = store.gather([keys[i] for i in rows], out, rows)
             if lost:
                 found[lost] = False

