@@ -15,7 +15,7 @@ import html
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -442,7 +442,7 @@ class Coder:
             raise CodingsError(msg)
         return f[f["source"] == "human"].reset_index(drop=True)
 
-    def _meta(self, corpus: Corpus, emb_th: dict[str, float]) -> dict[str, Any]:
+    def _meta(self, corpus: Corpus, emb_th: Mapping[str, float]) -> dict[str, Any]:
         from .. import __version__
 
         th: dict[str, Any] = {"embedding": dict(emb_th)}

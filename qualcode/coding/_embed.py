@@ -320,7 +320,7 @@ class EmbeddingScores:
         ]
         return labels, [str(x) for x in self.items["item_id"]]
 
-    def evidence_many(self, rows: Sequence[int], cols: Sequence[int]) -> list[str]:
+    def evidence_many(self, rows: Sequence[int] | np.ndarray, cols: Sequence[int] | np.ndarray) -> list[str]:
         """:meth:`evidence` without its final score part, for many (segment, column) pairs.
 
         Args:
@@ -331,13 +331,13 @@ class EmbeddingScores:
             ``"nearest <kind> (<item_id>) '<text>' cos=0.912[; counterexample (<id>) cos=0.870]"``
             per pair.
         """
-        rows = np.asarray(rows, dtype=np.int64)
-        cols = np.asarray(cols, dtype=np.int64)
+        ri = np.asarray(rows, dtype=np.int64)
+        ci = np.asarray(cols, dtype=np.int64)
         labels, ids = self._item_labels
-        near = self.nearest_item[rows, cols].tolist()
-        sim = self.similarity[rows, cols].tolist()
-        near_c = self.nearest_counter[rows, cols].tolist()
-        cnt = self.counter[rows, cols].tolist()
+        near = self.nearest_item[ri, ci].tolist()
+        sim = self.similarity[ri, ci].tolist()
+        near_c = self.nearest_counter[ri, ci].tolist()
+        cnt = self.counter[ri, ci].tolist()
         return [
             nearest_part(labels[j], s, ids[jc] if jc >= 0 else None, c)
             for j, s, jc, c in zip(near, sim, near_c, cnt, strict=True)
@@ -626,14 +626,15 @@ class EmbeddingMatcher:
         """
         p = self.prototypes_
         assert p is not None
-        related = getattr(self.codebook, "ancestors", None), getattr(self.codebook, "descendants", None)
-        if not all(callable(f) for f in related):
+        ancestors = getattr(self.codebook, "ancestors", None)
+        descendants = getattr(self.codebook, "descendants", None)
+        if not (callable(ancestors) and callable(descendants)):
             return None
         index = {c: i for i, c in enumerate(p.codes)}
         k = len(p.codes)
         rivals = ~np.eye(k, dtype=bool)
         for i, c in enumerate(p.codes):
-            for rel in (*related[0](c), *related[1](c)):
+            for rel in (*ancestors(c), *descendants(c)):
                 j = index.get(rel)
                 if j is not None:
                     rivals[i, j] = rivals[j, i] = False

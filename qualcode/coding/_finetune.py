@@ -269,7 +269,7 @@ def _key(base_model_id: str, prefix: str, texts: Sequence[str], y: np.ndarray, c
     head = {"recipe": RECIPE, "base": base_model_id, "prefix": prefix, "seed": seed, **settings.key_fields()}
     h.update(json.dumps(head, sort_keys=True).encode())
     rows = sorted(
-        (t, tuple(codes[j] for j in np.flatnonzero(y[i]))) for i, t in enumerate(texts)
+        (t, tuple(codes[j] for j in np.flatnonzero(y[i]).tolist())) for i, t in enumerate(texts)
     )
     for t, cs in rows:
         h.update(json.dumps([t, cs]).encode())
@@ -431,7 +431,8 @@ def _run(emb: Any, torch: Any, texts: list[str], y: np.ndarray, codes: Sequence[
     base_name = Path(getattr(emb, "path", "") or "encoder").name or "encoder"
     target = root / f"{base_name}-ft-{key[:12]}"
     counts = {c: int(k) for c, k in zip(codes, y.sum(axis=0), strict=True) if k}
-    steps, losses, reused = 0, [], (target / _PROVENANCE).is_file()
+    steps, reused = 0, (target / _PROVENANCE).is_file()
+    losses: list[float] = []
     if not reused:
         steps, losses = _train_and_save(emb, torch, texts, y, settings, seed, target, key, counts)
     tuned = SentenceTransformerEmbedder(target, prefix=emb.prefix)
