@@ -133,7 +133,7 @@ class Interval(Constraint):
             return f"{name} {'>=' if lo_in else '>'} {_num(self.left)}"
         if self.left is None and self.right is not None:
             return f"{name} {'<=' if hi_in else '<'} {_num(self.right)}"
-        if self.left is None:
+        if self.left is None or self.right is None:  # both None (one None returned above)
             return name
         return f"{name} in {'[' if lo_in else '('}{_num(self.left)}, {_num(self.right)}{']' if hi_in else ')'}"
 
@@ -394,7 +394,7 @@ def validated(
             validate_params(constraints, bound.arguments, name, error=error)
             return func(*args, **kwargs)
 
-        wrapper.__wrapped_constraints__ = dict(constraints)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper.__wrapped_constraints__ = dict(constraints)  # type: ignore[attr-defined]  # a function attribute
+        return wrapper  # type: ignore[return-value]  # functools.wraps: same call signature as func
 
     return deco

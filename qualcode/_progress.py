@@ -48,7 +48,7 @@ def _is_tty(stream: Any) -> bool:
         return False
 
 
-class _StageLine(_text_bar):  # type: ignore[misc]
+class _StageLine(_text_bar):
     """A tqdm that draws nothing and prints one summary line when the stage ends."""
 
     def __init__(self, iterable: Any = None, *args: Any, **kwargs: Any) -> None:
@@ -56,7 +56,7 @@ class _StageLine(_text_bar):  # type: ignore[misc]
         self._stage_file = kwargs.get("file") or sys.stderr
         self._stage_desc = str(kwargs.get("desc") or "").rstrip(": ")
         self._stage_unit = str(kwargs.get("unit") or "it")
-        self._stage_n = 0
+        self._stage_n: float = 0  # update(n) may add fractions
         self._stage_t0 = time.monotonic()
         self._stage_open = True
         kwargs["disable"] = True

@@ -20,7 +20,7 @@ examples:
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
     p = sub.add_parser(
         "evaluate",

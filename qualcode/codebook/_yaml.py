@@ -70,7 +70,7 @@ def parse_yaml(text: str, source: str | None) -> tuple[CodebookMetadata, list[Co
     problems = sorted(tag_problems + problems, key=lambda p: (p.line or 0, p.col or 0))
     if problems or meta is None:
         raise_problems(problems, src)
-    return meta, codes, doc  # type: ignore[return-value]
+    return meta, codes, doc
 
 
 def dump_yaml(doc: Any) -> str:

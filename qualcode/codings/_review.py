@@ -51,7 +51,7 @@ def explain(codings: Codings, segment_id: str) -> pd.DataFrame:
     if rows.empty:
         msg = f"no codings for segment {segment_id!r} in this table."
         raise CodingsError(msg)
-    out = []
+    out: list[dict[str, Any]] = []
     for r in rows.itertuples(index=False):
         base = {"code": r.code, "coder": r.coder, "source": r.source, "score": r.score}
         ev = str(r.evidence)

@@ -30,7 +30,7 @@ KINDS: tuple[str, ...] = ("interview", "fgd", "notes", "survey", "other")
 ROLES: tuple[str, ...] = ("interviewer", "respondent", "moderator", "participant", "unknown")
 UNITS: tuple[str, ...] = ("turn", "paragraph", "sentence", "window")
 #: the declared constraints of ``Corpus.segments(unit="window", window=, stride=)``
-_WINDOW_PARAMS = {"window": [Interval(int, 1, None)], "stride": [Interval(int, 1, None), None]}
+_WINDOW_PARAMS: dict[str, list[Any]] = {"window": [Interval(int, 1, None)], "stride": [Interval(int, 1, None), None]}
 
 #: Columns every segments table starts with, in this order.
 SEGMENT_COLUMNS: tuple[str, ...] = (

@@ -119,7 +119,7 @@ def _table_items(rows: list[list[Any]]) -> list[tuple[str | None, str, float]]:
                 break
     if code_col is None:
         return []  # a table without codes is no programme table
-    items = []
+    items: list[tuple[str | None, str, float]] = []
     for r in grid:
         code = r[code_col].rstrip(".")
         name = r[name_col]

@@ -135,6 +135,7 @@ def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **fi
         doc_id = matrix_or_codings.attrs["doc_id"]
         unit = matrix_or_codings.attrs["unit"]
         sub = f[f["doc_id"] == doc_id]
+        assert prep.corpus is not None  # case_timeline requires the corpus
         mapped = map_to_positions(sub, _positions(prep.corpus, doc_id, unit))
         mapped = mapped[(mapped["code"] == r) & (mapped["position"] == int(col))]
         return _finish(mapped, prep)

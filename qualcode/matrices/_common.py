@@ -456,6 +456,7 @@ def prepare_selection(func: str, codings: Any, corpus: Corpus | None, sel: Selec
     cod = as_codings(codings)
     coder, source, min_score, role = sel.coder, sel.source, sel.min_score, sel.role
     codebook, aggregate, codes = sel.codebook, sel.aggregate, sel.codes
+    assert aggregate is not None  # Selection fills in its default on creation
     f = cod._frame  # read-only use; every step below copies
     mask = np.ones(len(f), dtype=bool)
     coder_rule = "all"

@@ -65,9 +65,9 @@ def time_budget() -> float:
 def _repeat_problem(pattern: str) -> str | None:
     """Why an expression's repetition counts cannot be bounded, or None."""
     try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
+        from re import _parser as sre_parse  # type: ignore[attr-defined]  # private; not in typeshed
     except ImportError:  # Python 3.10
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
 
     unbounded = sre_parse.MAXREPEAT
     try:
