@@ -65,6 +65,9 @@ class CodebookError(QualcodeError, ValueError):
 class CodingsError(QualcodeError, ValueError):
     """A codings table (human or machine) is malformed or does not match the corpus."""
 
+    #: every problem of a codings file, one string each (set by :func:`qualcode.read_codings`)
+    problems: list[str]
+
 
 class NotFittedError(QualcodeError, ValueError, AttributeError):
     """Learned state was asked for before ``fit`` was called."""

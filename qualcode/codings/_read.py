@@ -457,7 +457,7 @@ def read_codings(
             head += f"\n  ... and {len(problems) - 50} more"
         if on_error == "raise":
             err = CodingsError(head)
-            err.problems = problems  # type: ignore[attr-defined]
+            err.problems = problems
             raise err
         warnings.warn(head + "\nThese rows were skipped.", CodingsWarning, stacklevel=2)
         logger.warning("read_codings skipped %d row(s) of %s", len(problems), p)

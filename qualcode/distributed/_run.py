@@ -222,10 +222,11 @@ def code(
     human_f = _human(human)
     started = time.perf_counter()
     streamed = not isinstance(source, Corpus)
-    if streamed:
-        parts, opts = scan(source, partition_size=size, options=read)  # type: ignore[arg-type]
+    parts: list[Part]
+    if not isinstance(source, Corpus):
+        parts, opts = scan(source, partition_size=size, options=read)
     else:
-        parts, opts = list(corpus_parts(source, size)), ReadOptions()  # type: ignore[arg-type]
+        parts, opts = list(corpus_parts(source, size)), ReadOptions()
     with connect(client, workers=workers, scheduler=scheduler, timeout=timeout) as cl:
         return _run(cl, coder, source, parts, opts, human_f, show, on_progress, streamed, started)
 

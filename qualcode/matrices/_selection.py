@@ -243,10 +243,10 @@ def shares_selection(func: F) -> F:
                     return func(*bound.args, **bound.kwargs)
         return func(*args, **kwargs)
 
-    scoped.__signature__ = new_sig  # type: ignore[attr-defined]
+    scoped.__signature__ = new_sig  # type: ignore[attr-defined]  # read by inspect.signature
     scoped.__doc__ = _expand_doc(func.__doc__ or "", func.__qualname__)
     SHARING.append(scoped)
-    return scoped  # type: ignore[return-value]
+    return scoped  # type: ignore[return-value]  # functools.wraps: same call signature as func
 
 
 #: every function decorated with :func:`shares_selection`, in the order they were defined

@@ -219,7 +219,7 @@ class RuleKind:
         if cls.entry is None:  # pragma: no cover - a kind without entry must override
             msg = f"rule kind {cls.__name__} has no 'entry' model; override fields()"
             raise TypeError(msg)
-        return {cls.field: (list[cls.entry], Field(default_factory=list))}  # type: ignore[name-defined]
+        return {cls.field: (list[cls.entry], Field(default_factory=list))}  # type: ignore[name-defined]  # a run-time type for pydantic
 
     @classmethod
     def entries(cls, rules: Any) -> Sequence[Any]:

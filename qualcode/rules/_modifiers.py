@@ -54,7 +54,7 @@ class Exclude(Frozen):
 class Scope(Frozen):
     """Only code turns of these roles / speakers (empty = no restriction)."""
 
-    roles: list[Literal[ROLES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    roles: list[Literal[ROLES]] = Field(default_factory=list)  # type: ignore[valid-type]  # Literal[<tuple variable>] is valid at run time (pydantic)
     speakers: list[NonEmptyStr] = Field(default_factory=list)
 
 

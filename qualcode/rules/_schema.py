@@ -113,7 +113,7 @@ def build_rules_model(kinds: Sequence[type[RuleKind]]) -> type[RulesBase]:
             msg = f"{owner[name]} declares field {name!r}, which is a modifier"
             raise ValueError(msg)
         fields[name] = spec
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(  # type: ignore[call-overload]  # fields built at run time
         "Rules",
         __base__=RulesBase,
         __module__=__name__,
