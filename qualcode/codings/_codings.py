@@ -232,7 +232,7 @@ class Codings:
             >>> import pandas as pd, qualcode as qc
             >>> doc = qc.Document("r", "page one\n\npage two", attributes={"pages": [0, 10]})
             >>> c = Codings(pd.DataFrame({"doc_id": ["r"], "start": [10], "end": [18], "code": ["x"]}))
-            >>> c.with_pages(qc.Corpus([doc])).to_frame().loc[0, "page"]
+            >>> int(c.with_pages(qc.Corpus([doc])).to_frame().loc[0, "page"])
             2
         """
         return Codings(page_columns(self._frame, corpus), meta=self.meta)
