@@ -218,9 +218,9 @@ class Codings:
         r"""Add (or recompute) ``page`` and ``page_end``: the pages each coding's span is on.
 
         ``page`` is the page of the span's first character and ``page_end`` that of its last
-        one, for documents read from a PDF (``Document.attributes["pages"]``); both are empty
-        (``<NA>``) for other documents.  When no document of ``corpus`` has pages, the table
-        is returned as it is.
+        one, for documents read from a PDF (``Document.attributes["pages"]``); rows of other
+        documents keep the pages the table already had, else are empty (``<NA>``).  When no
+        document of ``corpus`` has pages, the table is returned as it is.
 
         Args:
             corpus: the Corpus the codings refer to.

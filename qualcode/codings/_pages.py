@@ -55,9 +55,11 @@ def page_columns(frame: pd.DataFrame, corpus: Any) -> pd.DataFrame:
         corpus: the Corpus the spans refer to.
 
     Returns:
-        A copy of ``frame`` with the two columns (``Int64``; ``<NA>`` for documents without
-        pages or not in the corpus) placed right after ``end``, replacing any it had.  When
-        no document of the corpus has pages, ``frame`` is returned unchanged (a copy).
+        A copy of ``frame`` with the two columns (``Int64``) placed right after ``end``.
+        Rows of documents with pages get computed values; other rows keep the values
+        ``frame`` had (a codings file written from a PDF whose text is now read from a
+        ``.txt``), else ``<NA>``.  When no document of the corpus has pages, ``frame`` is
+        returned unchanged (a copy).
     """
     out = frame.copy()
     paged = _paged(corpus)
@@ -66,16 +68,24 @@ def page_columns(frame: pd.DataFrame, corpus: Any) -> pd.DataFrame:
     n = len(out)
     page = np.zeros(n, dtype=np.int64)
     page_end = np.zeros(n, dtype=np.int64)
+    for col, values in (("page", page), ("page_end", page_end)):
+        if col in out.columns:  # values already there stand where no pages are known
+            had = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            ok = np.isfinite(had) & (had >= 1)
+            values[ok] = had[ok].astype(np.int64)
     if n:
         doc = out["doc_id"].astype(str).to_numpy(dtype=object)
         start = pd.to_numeric(out["start"]).to_numpy(dtype=np.int64)
         end = pd.to_numeric(out["end"]).to_numpy(dtype=np.int64)
         last = np.maximum(end - 1, start)  # the last character (end is exclusive)
-        for doc_id in pd.unique(doc):
+        codes, uniques = pd.factorize(doc)
+        order = np.argsort(codes, kind="stable")  # the rows of each document, together
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
+        for k, doc_id in enumerate(uniques):
             starts = paged.get(doc_id)
             if starts is None:
                 continue
-            rows = np.flatnonzero(doc == doc_id)
+            rows = order[bounds[k] : bounds[k + 1]]
             page[rows] = np.searchsorted(starts, start[rows], side="right")
             page_end[rows] = np.searchsorted(starts, last[rows], side="right")
     out = out.drop(columns=[c for c in PAGE_COLUMNS if c in out.columns])
@@ -84,7 +94,7 @@ def page_columns(frame: pd.DataFrame, corpus: Any) -> pd.DataFrame:
     first = pd.array(page, dtype="Int64")
     first[missing] = pd.NA
     final = pd.array(page_end, dtype="Int64")
-    final[missing] = pd.NA
+    final[missing | (page_end == 0)] = pd.NA
     out.insert(at, "page", first)
     out.insert(at + 1, "page_end", final)
     return out

@@ -5,8 +5,8 @@ A codings file has one row per coding.  Each row names a document (``doc_id``), 
 ``end``, ``end`` exclusive) or as the quoted passage itself (``quote``, or ``text``), which is
 then located in the document.  Optional columns: ``coder``, ``case_id``, ``memo``,
 ``source``, ``score``, ``evidence``, ``page``, ``page_end``; any other column rides along as
-an extra.  Pages are recomputed from the corpus when it is given (they follow from the
-offsets); without it, the file's pages are kept.
+an extra.  The pages of a document the corpus has with page boundaries (a PDF) are
+computed from the offsets; otherwise the file's pages are kept.
 
 Row numbers in messages are spreadsheet rows: the header is row 1, the first coding row 2.
 """
@@ -280,8 +280,8 @@ def read_codings(
         corpus: the Corpus the codings refer to.  Needed for quotes; when given, ids and
             offsets are checked against it and the extras ``text`` (the covered text),
             ``speaker`` and ``role`` (of the turn where the coding starts) are added, and
-            ``page``/``page_end`` when the corpus has PDF sources (computed from the
-            offsets; the file's own page columns are then ignored).
+            ``page``/``page_end`` are computed for the documents it has with page
+            boundaries (PDF sources; the file's values are kept for the others).
         coder: coder id for rows without a ``coder`` value (default ``"human"``).
         source: ``source`` for rows without a ``source`` value; one of
             ``human, rule, embedding, classifier``.
@@ -458,9 +458,10 @@ def read_codings(
             for k in ("speaker", "role"):
                 if cells.get(k):
                     rec[k] = cells[k]
-            for k in ("page", "page_end"):
-                if k in cols:  # the file's pages stand when there is no corpus to compute them
-                    rec[k] = pages[k]
+
+        for k in ("page", "page_end"):
+            if k in cols:  # the file's pages, unless the corpus has the document's pages
+                rec[k] = pages[k]
         for k in extras:
             rec[k] = row[k]
         records.append(rec)
