@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CodingsError
-from ._pages import PAGE_COLUMNS, page_columns
+from ._pages import PAGE_COLUMNS, has_pages, page_columns
 from ._review import explain as _explain
 from ._review import review as _review
 from ._review import suggestions as _suggestions
@@ -235,6 +235,10 @@ class Codings:
             >>> int(c.with_pages(qc.Corpus([doc])).to_frame().loc[0, "page"])
             2
         """
+        if not has_pages(corpus):  # nothing to add: a copy, without checking the table again
+            out = Codings.__new__(Codings)
+            out._frame, out.meta = self._frame.copy(), dict(self.meta)
+            return out
         return Codings(page_columns(self._frame, corpus), meta=self.meta)
 
     # -- review and explanations (implemented in _review.py) --------------------------
