@@ -428,17 +428,17 @@ class _Reader:
         info = replace(info, format="pdf")
         if "pages" in attributes:
             self.check_pages(text, meta, attributes, where)
-        if "pages" in attributes or data is None:
+        if "pages" in attributes or member is None or data is None:
             return info
         # no page numbers from qualcode: read the PDF and find where each page starts in the text
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", IngestWarning)
-                texts, pdf_info, _ = pdf_page_texts(PurePosixPath(member or "source.pdf"), ocr=False, data=data)
+                texts, read, _ = pdf_page_texts(PurePosixPath(member), ocr=False, data=data)
         except IngestError as exc:
             log.warning("%s: %s: page numbers not found, the PDF cannot be read (%s)", self.label, where, exc)
             return info
-        starts = None if pdf_info["pages_without_text"] or pdf_info["pages_failed"] else find_page_starts(text, texts)
+        starts = None if read["pages_without_text"] or read["pages_failed"] else find_page_starts(text, texts)
         if starts is None:
             log.warning("%s: %s: page numbers not found: the text does not follow the PDF's pages "
                         "(or the PDF has scanned pages)", self.label, where)
