@@ -8,7 +8,7 @@ check an export the way those tools would read it.
 QualCoder: ``ccbogel/QualCoder`` @ ``c3204641e0a997c08219d2377eb5736cd94504bc``,
 ``src/qualcoder/refi.py`` class ``RefiImport`` (``import_project``, ``parse_project_tag``,
 ``parse_users``, ``sub_codes``, ``parse_variables``, ``parse_cases_for_file_variables``,
-``parse_sources`` -> ``load_text_source`` / ``load_codings_for_text`` /
+``parse_sources`` -> ``load_text_source`` / ``load_pdf_source`` / ``load_codings_for_text`` /
 ``parse_variable_value``, ``parse_notes``, ``parse_cases``,
 ``clean_up_case_codes_and_case_text``, ``parse_sets``), with the table definitions of
 ``src/qualcoder/__main__.py`` (``create_database``: the ``unique(...)`` constraints).  Every
@@ -67,6 +67,7 @@ class QualCoderProject:
 
     conn: sqlite3.Connection
     messages: list[str] = field(default_factory=list)
+    pdfs: dict[str, bytes] = field(default_factory=dict)
 
     def rows(self, sql: str, *params: object) -> list[tuple]:
         return self.conn.execute(sql, params).fetchall()
@@ -80,7 +81,7 @@ def qualcoder_import(path: str | Path, coder_name: str = "default") -> QualCoder
     """
     imp = _QualCoderImport(Path(path), coder_name)
     imp.run()
-    return QualCoderProject(imp.conn, imp.messages)
+    return QualCoderProject(imp.conn, imp.messages, imp.pdfs)
 
 
 class _QualCoderImport:
@@ -96,6 +97,7 @@ class _QualCoderImport:
         self.cases: list[dict] = []
         self.file_vars: list[dict] = []
         self.annotations: list[dict] = []
+        self.pdfs: dict[str, bytes] = {}  # PDFs copied into the project's documents folder
         self.source_name_prefix = 0
         self.xmlns_version = "1.0"
         # import_project: extractall, then "sources" or "Sources"; the .qde may have any name
@@ -131,6 +133,8 @@ class _QualCoderImport:
                 for el in list(c):
                     if el.tag == self.t("TextSource"):
                         self.load_text_source(el)
+                    if el.tag == self.t("PDFSource"):
+                        self.load_pdf_source(el)
         for c in list(root):
             if c.tag == self.t("Notes"):
                 self.parse_notes(c)
@@ -244,8 +248,29 @@ class _QualCoderImport:
                             break
                     self.file_vars.append(row)
 
+    # load_pdf_source ----------------------------------------------------------------------
+    def load_pdf_source(self, element: ET.Element) -> None:
+        """The PDF is copied into the project's documents; its Representation is loaded as the
+        text source, under the PDF's name (".pdf" added) with mediapath ``/docs/<name>``.
+        PDFSelection areas (``load_codings_for_pdf_areas``) are left out: qualcode writes none."""
+        name = element.get("name") or ""
+        if name.lower()[-4:] != ".pdf":
+            name += ".pdf"
+        media_path = f"/docs/{name}"
+        path_ = element.get("path")
+        if path_ is not None and path_.find("internal://") == 0:
+            source_path = self.sources_name + path_.split("internal:/")[1]
+            if source_path not in self.members:  # shutil.copyfile fails, a message is shown
+                self.messages.append(f"Cannot copy PDF file from: {source_path}")
+            else:
+                self.pdfs[name] = self.members[source_path]
+        for el in element:
+            if el.tag == self.t("Representation"):
+                self.load_text_source(el, pdf_rep_name=name, mediapath=media_path)
+                break
+
     # load_text_source ---------------------------------------------------------------------
-    def load_text_source(self, element: ET.Element) -> None:
+    def load_text_source(self, element: ET.Element, pdf_rep_name: str = "", mediapath: str | None = None) -> None:
         name = element.get("name")
         creating_user = self.user_name(element.get("creatingUser") or element.get("modifyingUser"))
         path_ = element.get("path")
@@ -262,6 +287,8 @@ class _QualCoderImport:
                 self.source_name_prefix += 1
                 name = f"{self.source_name_prefix}_{name}"
                 break
+        if pdf_rep_name != "":
+            name = pdf_rep_name
         memo = ""
         for el in list(element):
             if el.tag == self.t("Description"):
@@ -287,7 +314,7 @@ class _QualCoderImport:
             try:
                 cur = self.conn.execute(
                     "insert into source(name,fulltext,mediapath,memo,owner,date) values(?,?,?,?,?,?)",
-                    (name, fulltext, None, memo, creating_user, ""))
+                    (name, fulltext, mediapath, memo, creating_user, ""))
                 source["id"] = cur.lastrowid
                 self.sources.append(source)
             except sqlite3.IntegrityError as err:

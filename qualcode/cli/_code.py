@@ -1,7 +1,9 @@
 """``qualcode code``: the main job: ingest, auto-code, matrices, figures and reports.
 
 Outputs (in ``--out DIR``): ``codings.csv``, ``segments.csv``, ``matrices.xlsx``,
-``figures/*.png``, ``report.docx``, ``report.html`` and ``run.json``.  The run claims ``DIR``
+``figures/*.png``, ``report.docx``, ``report.html`` and ``run.json``.  When the corpus has
+PDF sources, ``codings.csv`` and ``segments.csv`` carry ``page`` and ``page_end``, and the
+quotes of the framework matrix and the reports cite their page (``p. 12``).  The run claims ``DIR``
 before it starts (a second run on the same ``DIR`` stops at once), builds everything in a
 temporary folder beside it and moves it into place in one step at the end, so an interrupted
 or killed run leaves either no ``DIR`` or the previous one intact, and no temporary folder
@@ -232,12 +234,14 @@ def write_outputs(args: argparse.Namespace, corpus: Any, codebook: Any, codings:
             assert isinstance(own, OutputClaim)
             return write_outputs(args, corpus, codebook, codings, own)
     from .._io import atomic_write_text, write_csv
+    from ..codings._pages import page_columns
 
     tmp = claim.build_folder()
     started = time.perf_counter()
     seg = corpus.segments(_segment_unit(args))
+    codings = codings.with_pages(corpus)  # page and page_end of PDF sources (no-op otherwise)
     codings.to_csv(tmp / "codings.csv")
-    write_csv(seg, tmp / "segments.csv")
+    write_csv(page_columns(seg, corpus), tmp / "segments.csv")
     run_info: dict[str, Any] = {
         "command": "code",
         "paths": [str(p) for p in args.paths],

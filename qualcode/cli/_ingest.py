@@ -1,4 +1,8 @@
-"""``qualcode ingest``: read transcripts, print a summary, optionally write the segments."""
+"""``qualcode ingest``: read transcripts, print a summary, optionally write the segments.
+
+The summary gives each PDF's number of pages; the segments of PDF sources carry the pages
+they are on (``page``, ``page_end``).
+"""
 
 from __future__ import annotations
 
@@ -66,8 +70,9 @@ def _table(rows: list[list[str]], right: set[int]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``qualcode ingest``; return the exit status."""
     from .._io import write_csv
+    from ..codings._pages import page_columns
     from ..errors import ExportError, IngestWarning
-    from ..readers import read_corpus
+    from ..readers import page_starts, read_corpus
 
     if args.segments and not args.force:
         from pathlib import Path
@@ -95,20 +100,25 @@ def run(args: argparse.Namespace) -> int:
         print("qualcode: no documents found", file=sys.stderr)
         return 1
     summ = corpus.summary()
-    header = ["doc_id", "format", "language", "kind", "speakers", "turns", "sentences", "words"]
+    pages = {d.doc_id: len(page_starts(d) or []) for d in corpus}
+    paged = any(pages.values())  # a pages column only when some source has pages (PDF)
+    header = ["doc_id", "format", "language", "kind", *(["pages"] if paged else []),
+              "speakers", "turns", "sentences", "words"]
     rows = [header]
     for doc_id, r in summ.iterrows():
         rows.append(
             [str(doc_id), str(r["format"]), str(r["language"]), str(r["kind"])]
+            + ([str(pages[doc_id] or "")] if paged else [])
             + [str(int(r[c])) for c in ("speakers", "turns", "sentences", "words")]
         )
     rows.append(
         [f"total ({len(summ)} documents)", "", "", ""]
+        + ([str(sum(pages.values()))] if paged else [])
         + [str(int(summ[c].sum())) for c in ("speakers", "turns", "sentences", "words")]
     )
-    print(_table(rows, right={4, 5, 6, 7}))
+    print(_table(rows, right=set(range(4, len(header)))))
     if args.segments:
-        seg = corpus.segments(args.unit, window=args.window)
+        seg = page_columns(corpus.segments(args.unit, window=args.window), corpus)
         write_csv(seg, args.segments)
         print(f"wrote {len(seg)} {args.unit} segments to {args.segments}")
     return 0

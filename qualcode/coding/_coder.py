@@ -355,9 +355,10 @@ class Coder:
             A :class:`Codings` with machine rows (``source`` rule, embedding or classifier)
             plus the ``human`` rows, and provenance in ``meta`` (including ``turns_by_role``:
             turns coded and not coded per role).  Every machine row also carries
-            ``codebook_fingerprint`` and ``model_id``.  Parents are only coded where the
-            parent itself is assigned; roll-ups are computed by the matrices
-            (``aggregate="children"``), never stored.
+            ``codebook_fingerprint`` and ``model_id``; when the corpus has PDF sources, every
+            row carries ``page`` and ``page_end`` (:meth:`Codings.with_pages`).  Parents are
+            only coded where the parent itself is assigned; roll-ups are computed by the
+            matrices (``aggregate="children"``), never stored.
 
         Raises:
             InvalidParameterError: ``corpus`` is not a Corpus, or a Coder parameter is invalid.
@@ -418,8 +419,8 @@ class Coder:
         if human_f is not None and len(human_f):
             out = Codings.concat([Codings(human_f), machine])
             out.meta = meta
-            return out
-        return machine
+            return out.with_pages(corpus)
+        return machine.with_pages(corpus)
 
     def _turns_by_role(self, corpus: Corpus) -> dict[str, dict[str, int]]:
         """``{role: {"coded": n, "not_coded": m}}`` over every turn of the corpus."""

@@ -3,7 +3,9 @@
 One row per (segment or span, code, coder) with the columns
 ``doc_id, case_id, segment_id, start, end, code, coder, source, score, evidence``.
 Extra columns (``text``, ``speaker``, ``role``, ``unit``, ``codebook``, ``model_id``,
-``status``...) may ride along; analysis never requires them.
+``status``...) may ride along; analysis never requires them.  Codings of a corpus with PDF
+sources also carry ``page`` and ``page_end`` (nullable integers, see
+:meth:`Codings.with_pages`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CodingsError
+from ._pages import PAGE_COLUMNS, has_pages, page_columns
 from ._review import explain as _explain
 from ._review import review as _review
 from ._review import suggestions as _suggestions
@@ -211,6 +214,33 @@ class Codings:
         f["role"] = roles
         return Codings(f, meta=self.meta)
 
+    def with_pages(self, corpus: Any) -> Codings:
+        r"""Add (or recompute) ``page`` and ``page_end``: the pages each coding's span is on.
+
+        ``page`` is the page of the span's first character and ``page_end`` that of its last
+        one, for documents read from a PDF (``Document.attributes["pages"]``); rows of other
+        documents keep the pages the table already had, else are empty (``<NA>``).  When no
+        document of ``corpus`` has pages, the table is returned as it is.
+
+        Args:
+            corpus: the Corpus the codings refer to.
+
+        Returns:
+            A new Codings.
+
+        Examples:
+            >>> import pandas as pd, qualcode as qc
+            >>> doc = qc.Document("r", "page one\n\npage two", attributes={"pages": [0, 10]})
+            >>> c = Codings(pd.DataFrame({"doc_id": ["r"], "start": [10], "end": [18], "code": ["x"]}))
+            >>> int(c.with_pages(qc.Corpus([doc])).to_frame().loc[0, "page"])
+            2
+        """
+        if not has_pages(corpus):  # nothing to add: a copy, without checking the table again
+            out = Codings.__new__(Codings)
+            out._frame, out.meta = self._frame.copy(), dict(self.meta)
+            return out
+        return Codings(page_columns(self._frame, corpus), meta=self.meta)
+
     # -- review and explanations (implemented in _review.py) --------------------------
     def explain(self, segment_id: str) -> pd.DataFrame:
         """Why each code was given to ``segment_id``: rule and matched text, or nearest example."""
@@ -294,5 +324,22 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     if "evidence" not in f.columns:
         f["evidence"] = ""
     f["evidence"] = f["evidence"].fillna("").astype(str)
+    for col in PAGE_COLUMNS:
+        if col in f.columns:
+            f[col] = _page_numbers(f[col], col)
     extras = [c for c in f.columns if c not in CODING_COLUMNS]
     return f[list(CODING_COLUMNS) + extras].reset_index(drop=True)
+
+
+def _page_numbers(values: pd.Series, col: str) -> pd.Series:
+    """A ``page``/``page_end`` column as nullable integers (empty cells become ``<NA>``)."""
+    if str(values.dtype) == "Int64":
+        return values
+    raw = values.where(values.notna() & (values.astype(str).str.strip() != ""), None)
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna() & raw.notna() | (num.notna() & ((num % 1 != 0) | (num < 1)))
+    if bad.any():
+        i = bad.idxmax()
+        msg = f"Codings row {i}: {col} must be a whole page number >= 1 or empty. Got {values[i]!r} instead."
+        raise CodingsError(msg)
+    return num.astype("Int64")

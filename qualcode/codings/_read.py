@@ -4,7 +4,9 @@ A codings file has one row per coding.  Each row names a document (``doc_id``), 
 (``code``) and where the coded passage is, either as character offsets (``start`` and
 ``end``, ``end`` exclusive) or as the quoted passage itself (``quote``, or ``text``), which is
 then located in the document.  Optional columns: ``coder``, ``case_id``, ``memo``,
-``source``, ``score``, ``evidence``; any other column rides along as an extra.
+``source``, ``score``, ``evidence``, ``page``, ``page_end``; any other column rides along as
+an extra.  The pages of a document the corpus has with page boundaries (a PDF) are
+computed from the offsets; otherwise the file's pages are kept.
 
 Row numbers in messages are spreadsheet rows: the header is row 1, the first coding row 2.
 """
@@ -49,6 +51,8 @@ _KNOWN = {
     "segment_id",
     "speaker",
     "role",
+    "page",
+    "page_end",
 }
 
 # Characters folded together by the lenient quote match (typographic quotes and dashes).
@@ -275,7 +279,9 @@ def read_codings(
         path: the ``.csv`` (UTF-8, comma-separated), ``.tsv`` or ``.xlsx`` file.
         corpus: the Corpus the codings refer to.  Needed for quotes; when given, ids and
             offsets are checked against it and the extras ``text`` (the covered text),
-            ``speaker`` and ``role`` (of the turn where the coding starts) are added.
+            ``speaker`` and ``role`` (of the turn where the coding starts) are added, and
+            ``page``/``page_end`` are computed for the documents it has with page
+            boundaries (PDF sources; the file's values are kept for the others).
         coder: coder id for rows without a ``coder`` value (default ``"human"``).
         source: ``source`` for rows without a ``source`` value; one of
             ``human, rule, embedding, classifier``.
@@ -410,6 +416,13 @@ def read_codings(
                 score = float(score_raw)
             except ValueError:
                 bad.append(f"score {score_raw!r} is not a number")
+        pages: dict[str, int | None] = {}
+        for k in ("page", "page_end"):
+            raw = cells.get(k, "")
+            number = _as_offset(raw) if raw else None
+            if raw and (number is None or number < 1):
+                bad.append(f"{k} must be a whole page number >= 1 or empty; got {raw!r}")
+            pages[k] = number
         case_id = cells.get("case_id", "")
         if case_id and corpus is not None and case_id not in known_cases:
             bad.append(f"case_id {case_id!r} is not a case of the corpus")
@@ -445,6 +458,10 @@ def read_codings(
             for k in ("speaker", "role"):
                 if cells.get(k):
                     rec[k] = cells[k]
+
+        for k in ("page", "page_end"):
+            if k in cols:  # the file's pages, unless the corpus has the document's pages
+                rec[k] = pages[k]
         for k in extras:
             rec[k] = row[k]
         records.append(rec)
@@ -469,4 +486,5 @@ def read_codings(
     out = pd.DataFrame.from_records(records)
     out["case_id"] = out["case_id"].where(out["case_id"].notna(), out["doc_id"])
     logger.info("read %d coding(s) from %s", len(out), p)
-    return Codings(out, meta={"path": str(p)})
+    codings = Codings(out, meta={"path": str(p)})
+    return codings.with_pages(corpus) if corpus is not None else codings

@@ -39,8 +39,12 @@ def _finish(rows: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     if rows["segment_id"].isna().any():
         sid = rows["doc_id"].astype(str) + "@" + rows["start"].astype(str) + "-" + rows["end"].astype(str)
         rows["segment_id"] = rows["segment_id"].where(rows["segment_id"].notna(), sid)
+    cols = list(CELL_COLUMNS)
+    if "page" in rows.columns:  # a PDF source: the pages the coding is on, after its turn
+        at = cols.index("turn") + 1
+        cols[at:at] = [c for c in ("page", "page_end") if c in rows.columns]
     extra = [c for c in ("pair",) if c in rows.columns]
-    return rows[CELL_COLUMNS + extra].reset_index(drop=True)
+    return rows[cols + extra].reset_index(drop=True)
 
 
 @shares_selection
@@ -61,7 +65,9 @@ def cell(matrix_or_codings: Any, row: Any, col: Any, *, corpus: Any = None, **fi
 
     Returns:
         One row per coding counted in the cell, with ``doc_id, case_id, segment_id, start,
-        end, text, speaker, role, turn, code, coded_as, coder, source, score``.  ``code`` is
+        end, text, speaker, role, turn, code, coded_as, coder, source, score``, and ``page``,
+        ``page_end`` after ``turn`` when the corpus has PDF sources (or, without a corpus,
+        when the codings carry them).  ``code`` is
         the column's code and ``coded_as`` the code as given (they differ for a parent
         aggregating its children).  For ``n_segments`` cells the number of rows equals the
         cell value.  Co-occurrence cells list both codings of every co-occurring pair,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._params import InstanceOf, check_param
 from ..codings._codings import Codings
+from ..codings._pages import page_columns
 from ..corpus._model import Corpus
 from ..errors import CodingsError, QualcodeWarning
 from ._selection import Selection, shares_selection
@@ -443,7 +444,8 @@ def prepare(func: str, codings: Any, corpus: Corpus | None, **filters: Any) -> P
 
     Returns:
         A :class:`Prepared` object; ``frame`` has the coding columns plus ``coded_as``,
-        ``speaker``, ``role``, ``turn`` and ``gstart``/``gend`` (global offsets, corpus given).
+        ``speaker``, ``role``, ``turn`` and ``gstart``/``gend`` (global offsets, corpus given),
+        and ``page``/``page_end`` when the corpus has PDF sources.
     """
     return prepare_selection(func, codings, corpus, Selection.from_keywords(func, filters))
 
@@ -490,6 +492,7 @@ def prepare_selection(func: str, codings: Any, corpus: Corpus | None, sel: Selec
             f["speaker"] = at("speaker", None)
         if "role" not in f.columns or f["role"].isna().all():
             f["role"] = at("role", None)
+        f = page_columns(f, corpus)  # page and page_end of PDF sources (unchanged otherwise)
     roles = as_list(role)
     if roles is not None:
         if "role" not in f.columns:
@@ -505,6 +508,7 @@ def prepare_selection(func: str, codings: Any, corpus: Corpus | None, sel: Selec
             f["speaker"] = at("speaker", None)
             f["role"] = at("role", None)
             f["case_id"] = at("case_id", f["doc_id"].map(tidx.doc_case).to_numpy())
+            f = page_columns(f, corpus)
     f = expand_codes(f.reset_index(drop=True), codebook, aggregate)
     if codes is not None:
         f = f[f["code"].isin(list(codes))].reset_index(drop=True)

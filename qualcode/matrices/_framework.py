@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._params import Interval, ListOf, Options, check_param, validated
+from ..codings._pages import page_label
 from ..corpus._model import UNITS, Corpus
 from ..errors import InvalidParameterError
 from ._common import (
@@ -110,7 +111,11 @@ def ranked_quotes(f: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> list[str]:
-    """``“text” [doc_id ¶n, speaker]`` for each row (whitespace collapsed, cut to ``max_chars``)."""
+    """``“text” [doc_id ¶n, speaker]`` for each row (whitespace collapsed, cut to ``max_chars``).
+
+    A quote from a PDF source also cites its page: ``“text” [doc_id ¶n, speaker, p. 12]``
+    (``pp. 12–13`` when it crosses a page break).
+    """
     docs = {d.doc_id: d.text for d in corpus.documents}
     cut = max(max_chars - 1, 1)
     cols = [sel[c].to_numpy(dtype=object).tolist() for c in ("doc_id", "start", "end")]
@@ -132,6 +137,10 @@ def _format_quotes(sel: pd.DataFrame, corpus: Corpus, max_chars: int) -> list[st
         if isinstance(sp, str) and sp:
             where = f"{where}, {sp}"
         labels.append(where)
+    if "page" in sel.columns:
+        pages = [page_label(p, q) for p, q in zip(sel["page"].tolist(), sel["page_end"].tolist(), strict=True)]
+        return [f"\u201c{t}\u201d [{labels[c]}{', ' + pg if pg else ''}]"
+                for t, c, pg in zip(texts, codes.tolist(), pages, strict=True)]
     return [f"\u201c{t}\u201d [{labels[c]}]" for t, c in zip(texts, codes.tolist(), strict=True)]
 
 
@@ -175,8 +184,9 @@ def framework_matrix(
     Quotes are chosen human-coded first, then by highest score, then in text order; the
     same span coded by two coders is shown once.  Each quote reads
     ``“text” [doc_id ¶n, speaker]`` where ``n`` is the 1-based turn number (the ``turn``
-    column of ``Corpus.segments`` plus one); quotes are separated by newlines and cut to
-    ``max_chars`` characters with an ellipsis.
+    column of ``Corpus.segments`` plus one), and ``“text” [doc_id ¶n, speaker, p. 12]`` for
+    a PDF source (``pp. 12–13`` when the quote crosses a page break); quotes are separated
+    by newlines and cut to ``max_chars`` characters with an ellipsis.
 
     Args:
         codings: the Codings table.

@@ -491,14 +491,16 @@ def _fmt_pages(numbers: list[int], verb: str = "") -> str:
 
 
 def pdf_page_texts(
-    path: str | os.PathLike[str], *, ocr: bool | None = None
+    path: str | os.PathLike[str], *, ocr: bool | None = None, data: bytes | None = None
 ) -> tuple[list[str], dict[str, Any], str]:
     """The text of every page of a PDF, in reading order (the reader's first stage).
 
     Args:
-        path: the PDF file.
+        path: the PDF file (with ``data``: only the name used in messages).
         ocr: read scanned pages through Tesseract: ``None`` when it is installed, ``False``
             never, ``True`` always (an :class:`IngestError` when it is not installed).
+        data: the PDF's bytes, already read (a PDF inside a REFI-QDA archive); ``None``
+            reads ``path``.
 
     Returns:
         ``(texts, info, sha256)``: one string per page (``""`` for a page without text),
@@ -510,8 +512,12 @@ def pdf_page_texts(
             password.  The message names the file.
     """
     p = Path(path)
-    _check_file(p)
-    data = read_bytes(p)
+    if data is None:
+        _check_file(p)
+        data = read_bytes(p)
+    elif len(data) > MAX_PDF_BYTES:
+        msg = f"the PDF is {len(data) / 2**20:.0f} MiB, above the {MAX_PDF_BYTES / 2**20:.0f} MiB limit"
+        raise IngestError(msg, path=p)
     if not data.strip():
         msg = "the file is empty"
         raise IngestError(msg, path=p)

@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..codings._codings import Codings
 from ..corpus._model import KINDS, Corpus, Document, SourceInfo, Turn
 from ..errors import IngestWarning, RefiError
 from ..readers._decode import newline_style, normalise_newlines
+from ..readers._pages import check_page_starts
 from ._offsets import OffsetMap, Selection, detect_convention, map_selection
 from ._safety import SafeArchive, parse_xml
 from ._source_block import CASE_VARIABLE, block_turns, import_language, read_source_description
@@ -206,6 +207,7 @@ class _Reader:
         self.source_case: dict[str, str] = {}  # doc_id -> case named by the text itself
         self.block_turns: dict[str, tuple[Turn, ...]] = {}  # doc_id -> turns from the qualcode block
         self.dropped_codings = 0
+        self.pdf_area_codings = 0  # codings of PDF page areas (PDFSelection), not imported
         self.coding_labels: dict[str, str] = {}  # coding guid -> "<doc_id>@<start>-<end>/<code>"
 
     # users, codes --------------------------------------------------------------------
@@ -297,8 +299,11 @@ class _Reader:
                     if got:
                         out.append(got)
                 elif src.tag == "PDFSource":
+                    # REFI-QDA 1.5 §10.3: text selections are made on the plain-text
+                    # representation; selections of page areas (PDFSelection) are not text
                     reps = _children(src, "Representation")
-                    for rep in reps:
+                    self.pdf_area_codings += sum(len(_children(a, "Coding")) for a in _children(src, "PDFSelection"))
+                    for rep in reps[:1]:
                         got = self.read_text_source(rep, src.get("name") or rep.get("name"), alias=src)
                         if got:
                             out.append(got)
@@ -348,7 +353,8 @@ class _Reader:
         self.source_doc[g] = doc_id
         if alias is not None and _norm_guid(alias.get("guid")):
             self.source_doc[_norm_guid(alias.get("guid")) or ""] = doc_id
-        for vv in _children(src, "VariableValue"):
+        values = _children(src, "VariableValue") + (_children(alias, "VariableValue") if alias is not None else [])
+        for vv in values:
             got = self.variable_value(vv)
             if got and got[0] == CASE_VARIABLE:  # the case link qualcode writes in every text
                 self.source_case[doc_id] = str(got[1])
@@ -384,9 +390,14 @@ class _Reader:
             sel_user = sel_el.get("creatingUser")
             for coding in _children(sel_el, "Coding"):
                 rows.extend(self.coding_rows(coding, doc_id, s, e, sel_user, memo, where))
-        whole_user = src.get("creatingUser")
-        for coding in _children(src, "Coding"):
-            rows.extend(self.coding_rows(coding, doc_id, 0, len(text), whole_user, None, where))
+        for holder in (src,) if alias is None else (src, alias):  # codings of the whole source
+            whole_user = holder.get("creatingUser")
+            for coding in _children(holder, "Coding"):
+                rows.extend(self.coding_rows(coding, doc_id, 0, len(text), whole_user, None, where))
+        if alias is not None:
+            info = self.pdf_info(alias, info, text, meta, attributes, where)
+        elif "pages" in attributes:
+            self.check_pages(text, meta, attributes, where)
 
         attributes["refi_offsets"] = conv.label
         attributes["refi_offsets_evidence"] = det.evidence
@@ -396,6 +407,49 @@ class _Reader:
         doc = Document(doc_id, text, kind=kind, language=language, attributes=attributes, source=info)
         log.info("%s: %s offsets %s (%s)", self.label, doc_id, conv.label, det.evidence)
         return doc, rows
+
+    def check_pages(self, text: str, meta: dict[str, Any], attributes: dict[str, Any], where: str) -> None:
+        """Keep the page starts of the qualcode block only if they fit this text."""
+        pages = check_page_starts(attributes.get("pages"), text)
+        digest = meta.get("text_sha256")
+        if pages is None or (digest and digest != hashlib.sha256(text.encode("utf-8")).hexdigest()):
+            log.warning("%s: %s: the page numbers do not fit the text (edited since qualcode exported it); "
+                        "they are not restored", self.label, where)
+            attributes.pop("pages", None)
+        else:
+            attributes["pages"] = pages
+
+    def pdf_info(self, pdf: etree._Element, info: SourceInfo, text: str, meta: dict[str, Any],
+                 attributes: dict[str, Any], where: str) -> SourceInfo:
+        """A PDFSource's text: its pages (from the qualcode block, else found from the PDF)."""
+        from ..errors import IngestError
+        from ..readers._pages import find_page_starts
+        from ..readers._pdf import pdf_page_texts
+
+        member = self.resolve_member(pdf.get("path"))
+        data = self.arc.read(member) if member is not None else None
+        if data is not None:
+            info = replace(info, path=f"{self.label}:{member}", sha256=hashlib.sha256(data).hexdigest())
+        info = replace(info, format="pdf")
+        if "pages" in attributes:
+            self.check_pages(text, meta, attributes, where)
+        if "pages" in attributes or member is None or data is None:
+            return info
+        # no page numbers from qualcode: read the PDF and find where each page starts in the text
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", IngestWarning)
+                texts, read, _ = pdf_page_texts(PurePosixPath(member), ocr=False, data=data)
+        except IngestError as exc:
+            log.warning("%s: %s: page numbers not found, the PDF cannot be read (%s)", self.label, where, exc)
+            return info
+        starts = None if read["pages_without_text"] or read["pages_failed"] else find_page_starts(text, texts)
+        if starts is None:
+            log.warning("%s: %s: page numbers not found: the text does not follow the PDF's pages "
+                        "(or the PDF has scanned pages)", self.label, where)
+        else:
+            attributes["pages"] = starts
+        return info
 
     def coding_rows(self, coding: etree._Element, doc_id: str, s: int, e: int, sel_user: str | None,
                     memo: str | None, where: str) -> list[dict[str, Any]]:
@@ -498,6 +552,15 @@ def read_qdpx(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
     ``attributes["refi_offsets"]``; selections are mapped onto ``Document.text`` (``\n``
     line ends, no BOM) exactly.
 
+    A ``PDFSource`` is read from its plain-text ``Representation`` (its selections are on
+    that text) and becomes a document of format ``pdf``.  Its page start offsets
+    (``attributes["pages"]``) come from the qualcode block when qualcode wrote the file and
+    the text is unchanged; otherwise, when the PDF is in the archive, they are found by
+    locating the beginning of each of its pages in the text
+    (:func:`qualcode.readers._pages.find_page_starts`).  The codings then carry ``page`` and
+    ``page_end``.  Codings of page areas (``PDFSelection``) are not imported (a warning
+    says how many).
+
     Args:
         path: the ``.qdpx`` file.
         strict: when True (default), a selection that cannot be mapped, a coding that
@@ -547,6 +610,13 @@ def read_qdpx(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
         msg = (f"{label}: {len(r.lost)} text source(s) would be lost (their text is not in the archive):"
                f"\n  {listing}{more}\nImport the rest with strict=False (command line: --lenient).")
         raise RefiError(msg)
+    if r.pdf_area_codings:
+        warnings.warn(
+            f"{label}: {r.pdf_area_codings} coding(s) of PDF page areas (PDFSelection) not imported: "
+            "qualcode codes the text of a PDF (its Representation), not regions of its pages",
+            IngestWarning,
+            stacklevel=2,
+        )
     if r.skipped:
         lost = f", {r.dropped_codings} coding(s) dropped with them" if r.dropped_codings else ""
         warnings.warn(
@@ -580,7 +650,7 @@ def read_qdpx(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
         for col in case_frame.columns:
             case_frame[col] = _typed_column(case_frame[col])
     corpus = Corpus(documents, cases=case_frame)
-    codings = Codings.from_records(all_rows) if all_rows else Codings()
+    codings = (Codings.from_records(all_rows) if all_rows else Codings()).with_pages(corpus)
     codes = pd.DataFrame(
         [{"id": c.id, "name": c.name, "parent": c.parent, "color": c.color, "definition": c.definition}
          for c in (r.codebook.codes if r.codebook is not None else [])],

@@ -47,9 +47,10 @@ def source_description(doc: Any) -> str:
     """The ``Description`` of a ``TextSource``: the human description, then the qualcode block.
 
     The block (between ``--- qualcode ---`` markers, after a line saying what it is) carries
-    what other tools have no place for: the document id, kind, language, case, attributes and
-    the speaker turns with their roles (``[start, end, speaker, role, case, t0, t1]`` in code
-    points of the text, whose sha256 it records so that an edited text is noticed).
+    what other tools have no place for: the document id, kind, language, case, attributes
+    (with the page start offsets of a PDF source, ``pages``) and the speaker turns with their
+    roles (``[start, end, speaker, role, case, t0, t1]`` in code points of the text, whose
+    sha256 it records so that an edited text is noticed).
     """
     from ._qdc import BLOCK_END, BLOCK_START, SEPARATOR
 
@@ -63,8 +64,9 @@ def source_description(doc: Any) -> str:
     if human is not None and not isinstance(human, str):
         meta.setdefault("attributes", {})["description"] = human
         human = None
-    if doc.turns:
+    if doc.turns or "pages" in attrs:  # offsets into the text: valid only for this text
         meta["text_sha256"] = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    if doc.turns:
         meta["turns"] = [[t.start, t.end, t.speaker, t.role, t.case_id, t.time_start, t.time_end] for t in doc.turns]
     block = yaml.safe_dump(_plain(meta), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
     head = (human.strip() + "\n\n") if isinstance(human, str) and human.strip() else ""

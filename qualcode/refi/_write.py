@@ -1,7 +1,11 @@
 r"""Export a corpus, codebook and codings as a REFI-QDA project (.qdpx).
 
 The archive holds ``project.qde`` (namespace ``urn:QDA-XML:project:1.0``) and one UTF-8
-``sources/<guid>.txt`` per document.  By default the text is ``Document.text`` exactly (no
+``sources/<guid>.txt`` per document.  A document read from a PDF is a ``PDFSource`` (spec
+§9.1.4, §10.3): the PDF itself (``sources/<guid>.pdf``) with a ``Representation``, the
+plain text the codings' ``PlainTextSelection`` s are on; its page start offsets travel in
+the qualcode block.  When the PDF cannot be included (the file is gone or changed, or the
+document was pseudonymised) the document is a ``TextSource``, with a warning.  By default the text is ``Document.text`` exactly (no
 BOM, ``\n`` line ends) and positions are code points, as the spec says; ``offsets="utf16"``
 or a ``target`` preset (``qualcode.refi._targets``) writes what NVivo, ATLAS.ti, MAXQDA or
 QualCoder count instead.  GUIDs are uuid5 values of stable keys and the zip has fixed
@@ -324,18 +328,34 @@ def project_xml(
                 _el(case_el, "SourceRef", {"targetGUID": src_guid[doc_id]})
 
     files: dict[str, bytes] = {}
+    as_text: list[str] = []  # documents read from a PDF, exported as text (the reason given)
     if len(corpus):
         sources_el = _el(root, "Sources")
         by_doc = {k: g for k, g in frame.groupby("doc_id", sort=False)} if len(frame) else {}
         for d in corpus:
             g = src_guid[d.doc_id]
-            files[f"sources/{g}.txt"] = conv.stored_text(d.text)
-            src = _el(
-                sources_el,
-                "TextSource",
-                {"guid": g, "name": d.doc_id, "plainTextPath": f"internal://{g}.txt", "creatingUser": me},
-            )
-            _el(src, "Description", text=source_description(d))
+            pdf, why = _original_pdf(d)
+            if why:
+                as_text.append(f"{d.doc_id} ({why})")
+            if pdf is not None:
+                # REFI-QDA 1.5 §9.1.4 and §10.3: the PDF itself as an internal source, and its
+                # plain-text representation, on which the text selections are made
+                files[f"sources/{g}.pdf"] = pdf
+                rep = guid("representation", d.doc_id)
+                files[f"sources/{rep}.txt"] = conv.stored_text(d.text)
+                outer = _el(sources_el, "PDFSource",
+                            {"guid": g, "name": d.doc_id, "path": f"internal://{g}.pdf", "creatingUser": me})
+                _el(outer, "Description", text=source_description(d))
+                src = _el(outer, "Representation", {"guid": rep, "name": d.doc_id,
+                                                    "plainTextPath": f"internal://{rep}.txt", "creatingUser": me})
+            else:
+                files[f"sources/{g}.txt"] = conv.stored_text(d.text)
+                outer = src = _el(
+                    sources_el,
+                    "TextSource",
+                    {"guid": g, "name": d.doc_id, "plainTextPath": f"internal://{g}.txt", "creatingUser": me},
+                )
+                _el(src, "Description", text=source_description(d))
             sub = by_doc.get(d.doc_id)
             if sub is not None:
                 pos = conv.positions(d.text)
@@ -359,9 +379,19 @@ def project_xml(
                     c_el = _el(sel, "Coding", {"guid": guid("coding", d.doc_id, s, e, code, coder),
                                                "creatingUser": user_guids[coder]})
                     _el(c_el, "CodeRef", {"targetGUID": code_guids[code]})
-            vv = _el(src, "VariableValue")
-            _el(vv, "VariableRef", {"targetGUID": case_var})
-            _el(vv, "TextValue", text=str(d.case_id))
+            # the case link: in the text (where QualCoder reads it, also for a PDF's
+            # representation) and, for a PDF, on the PDFSource itself too
+            for holder in dict.fromkeys([src, outer]):
+                vv = _el(holder, "VariableValue")
+                _el(vv, "VariableRef", {"targetGUID": case_var})
+                _el(vv, "TextValue", text=str(d.case_id))
+    if as_text:
+        warnings.warn(
+            f"{len(as_text)} document(s) read from a PDF are exported as text sources, without "
+            "the PDF: " + "; ".join(as_text[:10]) + ("; ..." if len(as_text) > 10 else ""),
+            QualcodeWarning,
+            stacklevel=3,
+        )
 
     if notes or memo_list:
         notes_el = _el(root, "Notes")
@@ -378,6 +408,35 @@ def project_xml(
         root.remove(ref)
         root.append(ref)
     return root, files
+
+
+def _original_pdf(doc: Any) -> tuple[bytes | None, str]:
+    """The bytes of the PDF ``doc`` was read from, or ``(None, why not)``.
+
+    ``(None, "")`` for a document not read from a PDF.  The PDF is left out when it was
+    pseudonymised (the PDF holds the real names), when the file is gone, or when it changed
+    since it was read (its selections would not match its text).
+    """
+    import hashlib
+
+    if doc.source.format != "pdf":
+        return None, ""
+    if doc.attributes.get("pseudonymised"):
+        return None, "pseudonymised: the PDF holds the original names"
+    path = Path(doc.source.path) if doc.source.path else None
+    if path is None or not path.is_file():
+        return None, f"PDF file not found: {doc.source.path}"
+    from ..readers._pdf import MAX_PDF_BYTES
+
+    try:
+        if path.stat().st_size > MAX_PDF_BYTES:
+            return None, f"PDF file above {MAX_PDF_BYTES // 2**20} MiB: {path}"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror or exc}"
+    if doc.source.sha256 and hashlib.sha256(data).hexdigest() != doc.source.sha256:
+        return None, f"{path} changed since it was read"
+    return data, ""
 
 
 # -- memos as Notes attached to codes, sources and codings -------------------------------------
@@ -407,7 +466,7 @@ def _memo_list(memos: Iterable[Mapping[str, Any]] | None) -> list[dict[str, Any]
 def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[dict[str, Any]],
                 code_guids: Mapping[str, str], user_guids: Mapping[str, str]) -> None:
     """Write each memo as a ``Note`` and put a ``NoteRef`` to it on its object."""
-    by_guid = {el.get("guid"): el for el in root.iter(_Q + "Code", _Q + "TextSource", _Q + "Coding")}
+    by_guid = {el.get("guid"): el for el in root.iter(_Q + "Code", _Q + "TextSource", _Q + "PDFSource", _Q + "Coding")}
     for i, m in enumerate(memo_list):
         target = m["target"]
         if target == "code":
@@ -435,7 +494,7 @@ def _memo_notes(root: etree._Element, notes_el: etree._Element, memo_list: list[
                 kids[0].addprevious(ref)
             else:
                 owner.append(ref)
-        elif owner.tag == _Q + "TextSource":  # ..., NoteRef*, VariableValue*
+        elif owner.tag in (_Q + "TextSource", _Q + "PDFSource"):  # ..., NoteRef*, VariableValue*
             values = [k for k in owner if k.tag == _Q + "VariableValue"]
             if values:
                 values[0].addprevious(ref)
@@ -464,7 +523,12 @@ def write_qdpx(
 
     Every document becomes a ``TextSource`` whose UTF-8 text is stored in the archive, with
     its kind, language, case, attributes and speaker turns (roles included) in the qualcode
-    block of its ``Description`` and a ``case_id`` variable naming its case; codes keep their
+    block of its ``Description`` and a ``case_id`` variable naming its case; a document read
+    from a PDF becomes a ``PDFSource`` holding the original PDF file and a plain-text
+    ``Representation`` (the document's text) that carries the codings, its page start
+    offsets in the qualcode block (it stays a ``TextSource`` when the PDF file is gone or
+    changed since it was read, or the document was pseudonymised: the PDF would hold the
+    real names); codes keep their
     colours, definitions and hierarchy (a parent that only groups its children is
     ``isCodable="false"`` and carries no codings); every coding becomes its own
     ``PlainTextSelection`` with one ``Coding``, created by the coder's ``User``; cases become
@@ -505,7 +569,8 @@ def write_qdpx(
 
     Warns:
         QualcodeWarning: codings left out (stored parent roll-ups, codings on codes the
-            codebook declares not codable), with their number.
+            codebook declares not codable), with their number; documents read from a PDF
+            exported without it, with the reason.
 
     Examples:
         >>> import tempfile, pathlib

@@ -160,6 +160,7 @@ def _quote_rows(codings: Codings, code: str, k: int) -> list[Quote]:
     f = f.drop_duplicates(subset=["case_id"]).head(k)
     quotes = []
     for row in f.itertuples():
+        page, page_end = getattr(row, "page", None), getattr(row, "page_end", None)
         quotes.append(
             Quote(
                 text=str(getattr(row, "text", "")),
@@ -168,6 +169,8 @@ def _quote_rows(codings: Codings, code: str, k: int) -> list[Quote]:
                 case_id=str(row.case_id),
                 source=str(row.source),
                 score=float(row.score) if pd.notna(row.score) else 1.0,
+                page=None if page is None or pd.isna(page) else int(page),
+                page_end=None if page_end is None or pd.isna(page_end) else int(page_end),
             )
         )
     return quotes
@@ -187,7 +190,8 @@ def build_report(
     Args:
         corpus: the coded corpus.
         codebook: the codebook the codings refer to.
-        codings: the codings (machine, human or both); must carry ``text`` and ``speaker``.
+        codings: the codings (machine, human or both); ``text`` and ``speaker`` are looked
+            up in the corpus when missing, and the pages of PDF sources are computed.
         settings: run settings; shown in the methods paragraph (model, thresholds...).
         figures_dir: where to save the PNG figures (no figures when None).
         quotes: exemplar quotes per code.
@@ -199,6 +203,7 @@ def build_report(
 
     if "text" not in codings.to_frame().columns or "speaker" not in codings.to_frame().columns:
         codings = _with_text(codings, corpus)
+    codings = codings.with_pages(corpus)  # quotes from PDF sources cite their page
     sheets = build_matrices(codings, corpus, codebook)
     summary = matrices.cross_case_summary(codings, corpus, codebook=codebook)
     per_code = summary.codes

@@ -12,7 +12,11 @@ __all__ = ["CodeSection", "Quote", "ReportData"]
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """One exemplar passage with where it comes from."""
+    """One exemplar passage with where it comes from.
+
+    ``page`` and ``page_end`` are the pages of a passage from a PDF source (``None``
+    otherwise); :attr:`where` is the citation the reports print.
+    """
 
     text: str
     doc_id: str
@@ -20,6 +24,16 @@ class Quote:
     case_id: str
     source: str
     score: float
+    page: int | None = None
+    page_end: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``doc_id`` or ``doc_id, p. 12`` (``pp. 12–13`` across a page break)."""
+        from ..codings._pages import page_label
+
+        pages = page_label(self.page, self.page_end)
+        return f"{self.doc_id}, {pages}" if pages else self.doc_id
 
 
 @dataclass(frozen=True, slots=True)

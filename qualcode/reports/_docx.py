@@ -134,7 +134,7 @@ def write_docx(path: str | os.PathLike[str], report: ReportData, *, overwrite: b
                 para = doc.add_paragraph(style="Quote")
                 para.add_run(f"“{q.text}”")
                 para.add_run(
-                    f" — {q.speaker}, {q.doc_id} (case {q.case_id}; {q.source}, score {q.score:.2f})"
+                    f" — {q.speaker}, {q.where} (case {q.case_id}; {q.source}, score {q.score:.2f})"
                 ).italic = True
         else:
             doc.add_paragraph().add_run("No passage was coded with this code.").italic = True

@@ -59,7 +59,7 @@ def render_html(report: ReportData) -> str:
             out.append("</ul>")
         for q in sec.quotes:
             out.append(
-                f"<blockquote>“{e(q.text)}”<br><span class='src'>— {e(q.speaker)}, {e(q.doc_id)} "
+                f"<blockquote>“{e(q.text)}”<br><span class='src'>— {e(q.speaker)}, {e(q.where)} "
                 f"(case {e(q.case_id)}; {e(q.source)}, score {q.score:.2f})</span></blockquote>"
             )
         if not sec.quotes:
