@@ -264,6 +264,24 @@ def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):
     assert {c: m.c for c, m in par.classifiers_.items()} == {c: m.c for c, m in coder.classifiers_.items()}
 
 
+def test_coder_fit_on_one_coding_leaves_the_other_codes_alone(qabs, default_embedder, cache_dir):
+    """One coded passage says nothing about the codes nobody has used yet: fit must not raise
+    their thresholds or silence their rules (it once dropped 307 machine codings to 105)."""
+    corpus, humans, cb = qabs
+    ids = corpus.doc_ids
+    one = humans["final/A"].filter(doc_id=ids[:1]).to_frame().head(1)
+    used = one["code"].iloc[0]
+    coder = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False)
+    before = coder.code(corpus).to_frame()
+    coder.fit(corpus, Codings(one), cv=2)
+    assert set(coder.thresholds_["embedding"]) <= {used} and set(coder.rule_precise_) <= {used}
+    after = coder.code(corpus).to_frame()
+    others_before = before[before["code"] != used][["doc_id", "start", "end", "code"]]
+    others_after = after[after["code"] != used][["doc_id", "start", "end", "code"]]
+    assert len(others_before) > 50
+    assert others_after.reset_index(drop=True).equals(others_before.reset_index(drop=True))
+
+
 def test_coder_fit_never_passes_human_codings_through_and_cross_validates(qabs, default_embedder, cache_dir):
     corpus, humans, cb = qabs
     ids = corpus.doc_ids[:12]

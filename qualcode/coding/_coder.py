@@ -47,6 +47,8 @@ _PARAMS = (
     "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
 )  # fmt: skip
 _RULE_PRECISION = 0.6
+#: machine decisions on human-coded segments needed before ``fit`` judges a code's precision
+_MIN_SUPPORT = 5
 
 #: Units a Coder codes in: the corpus units plus ``passage`` (sentences merged after deciding).
 CODER_UNITS: tuple[str, ...] = ("passage", *UNITS)
@@ -487,7 +489,9 @@ class Coder:
         fitting never makes a code worse on the data it was fitted on.  Codes without a
         classifier keep rules + similarity; their thresholds are only ever raised (to reach a
         precision of 0.6 on the human codings), and a code's rules stop firing on their own
-        when they were less than 60% precise on the human-coded segments.
+        when they were less than 60% precise on the human-coded segments.  Both only for a
+        code the human used, judged on at least 5 segments where the machine fired: a code
+        nobody coded yet keeps its zero-shot behaviour.
 
         Args:
             corpus: the corpus the human codings refer to.
@@ -542,7 +546,8 @@ class Coder:
         trainable: list[int] = []
         for j, c in enumerate(codes):
             fired = s.rules.fired[labelled, j]
-            if fired.any():
+            # judged only on evidence: the human used the code, and its rules fired often enough
+            if yl[:, j].any() and int(fired.sum()) >= _MIN_SUPPORT:
                 precise[c] = bool(yl[fired, j].mean() >= _RULE_PRECISION)
             if int(yl[:, j].sum()) >= min_pos and int((~yl[:, j]).sum()) >= min_neg:
                 trainable.append(j)
@@ -566,7 +571,8 @@ class Coder:
                 if c in kept or c not in emb.codes:
                     continue
                 sc = emb.score[labelled, emb.codes.index(c)]
-                th = raise_threshold(yl[:, j], sc, zero_th[c], min_precision=_RULE_PRECISION)
+                th = raise_threshold(yl[:, j], sc, zero_th[c], min_precision=_RULE_PRECISION,
+                                     min_support=_MIN_SUPPORT)
                 if th != zero_th[c]:
                     emb_th[c] = th
         self.classifiers_ = kept

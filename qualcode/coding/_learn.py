@@ -39,7 +39,11 @@ Codes without a classifier (:func:`raise_threshold`)
     keep rules + zero-shot similarity.  Their thresholds are never *lowered* from a handful of
     examples (an F1-optimal cut over two or three positives is noise and typically floods new
     data with false positives); they are *raised* until the zero-shot decisions on the
-    human-coded segments are at least ``min_precision`` precise.
+    human-coded segments are at least ``min_precision`` precise.  Only on evidence about the
+    code: the human used it at least once in the coded documents (a code nobody has used yet
+    may simply not have been coded for: one coded passage must not silence every other code),
+    and the machine fired on at least ``min_support`` (5) human-coded segments (a precision
+    from one or two segments is noise).  The same holds for judging a code's rules.
 """
 
 from __future__ import annotations
@@ -206,7 +210,7 @@ def best_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 
 def raise_threshold(
-    y: np.ndarray, score: np.ndarray, threshold: float, *, min_precision: float = 0.6
+    y: np.ndarray, score: np.ndarray, threshold: float, *, min_precision: float = 0.6, min_support: int = 5
 ) -> float:
     """The smallest threshold >= ``threshold`` whose decisions on labelled data are precise enough.
 
@@ -216,16 +220,18 @@ def raise_threshold(
         threshold: the current (zero-shot) threshold.
         min_precision: required share of human positives among the segments at or above the
             threshold.
+        min_support: segments at or above the threshold needed to judge it at all.
 
     Returns:
-        ``threshold`` when it already meets ``min_precision`` (or fires on nothing); otherwise
+        ``threshold`` when it already meets ``min_precision``, when the human never used the
+        code (``y`` all False), or when it fires on fewer than ``min_support`` segments; otherwise
         the lowest score cut that does, or a cut just above every labelled score when none
         does (the code then only fires on segments more similar than anything seen).
     """
     y = np.asarray(y, dtype=bool)
     score = np.asarray(score, dtype=float)
     above = score >= threshold
-    if not above.any() or y[above].mean() >= min_precision:
+    if not y.any() or int(above.sum()) < min_support or y[above].mean() >= min_precision:
         return float(threshold)
     order = np.argsort(-score, kind="stable")
     ss, ys = score[order], y[order]
