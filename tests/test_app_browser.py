@@ -116,10 +116,14 @@ def drag_select(d, start, end):
         const a = rs[0], b = rs[rs.length - 1];
         return [a.left + 1, a.top + a.height / 2, b.right - 1, b.top + b.height / 2];
     """, start, end)
+    # read the selection the moment the mouse is released (capture phase, before the app's own
+    # handlers): the app then opens its code picker, whose input takes the focus and the selection
+    d.execute_script("window.__dragSel = null; window.addEventListener('mouseup', "
+                     "() => { window.__dragSel = window.getSelection().toString(); }, {capture: true, once: true});")
     ab = ActionBuilder(d)
     ab.pointer_action.move_to_location(int(x1), int(y1)).pointer_down().move_to_location(int(x2), int(y2)).pointer_up()
     ab.perform()
-    return d.execute_script("return window.getSelection().toString();")
+    return d.execute_script("return window.__dragSel;") or ""
 
 
 @pytest.fixture(scope="module")

@@ -150,6 +150,10 @@ function showPicker(anchorRect, onPick, title) {
 function hidePicker() {
   document.getElementById("picker").hidden = true;
   pickerState = null;
+  // give the keyboard back to the page: a hidden input that kept the focus would swallow the
+  // next shortcuts (browsers move the focus off a hidden element only at some later point)
+  const input = document.getElementById("picker-input");
+  if (document.activeElement === input) input.blur();
 }
 function pickerMatches(q) {
   q = q.trim().toLowerCase();
