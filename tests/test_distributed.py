@@ -127,6 +127,22 @@ def test_rules_only_codings_equal_the_single_process_run_for_any_partitioning(cl
     assert streamed.meta["documents"] == single.meta["documents"]
 
 
+def test_case_by_code_from_partitions_equals_the_single_process_matrix(client, codebook):
+    """Each worker counts its own documents; the sums are the whole corpus's matrix."""
+    from qualcode import matrices
+
+    corpus = qc.read_corpus(SAMPLE)
+    codings = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
+    for value in ("n_segments", "present", "n_chars"):
+        single = matrices.case_by_code(codings, corpus, value, codebook=codebook)
+        assert single.to_numpy().sum() > 0
+        for source, size in ((corpus, 7), (SAMPLE, 5)):  # in memory, and streamed from the files
+            dist = distributed.case_by_code(codings, source, codebook, value, client=client, partition_size=size)
+            pd.testing.assert_frame_equal(dist, single, check_dtype=False, check_names=False)
+    with pytest.raises(ValueError, match=r"'value' parameter of distributed.case_by_code must be one of"):
+        distributed.case_by_code(codings, corpus, codebook, "coverage", client=client)
+
+
 def test_real_embedder_codings_equal_the_single_process_run_and_a_second_run_embeds_nothing(client, codebook, tmp_path):
     corpus = qc.read_corpus(SAMPLE / "ai_survey_responses.csv")
     corpus = corpus.subset(corpus.doc_ids[:14])

@@ -59,16 +59,19 @@ later file), and ``meta["corpus_fingerprint"]`` is None (``meta["sources"]`` lis
 
 from __future__ import annotations
 
+from ._matrices import ADDITIVE_VALUES, case_by_code
 from ._run import DEFAULT_PARTITION_SIZE, ClusterError, code, connect
 from ._sources import CorpusPart, FilesPart, ReadOptions, TablePart, load, read_options, scan
 
 __all__ = [
+    "ADDITIVE_VALUES",
     "DEFAULT_PARTITION_SIZE",
     "ClusterError",
     "CorpusPart",
     "FilesPart",
     "ReadOptions",
     "TablePart",
+    "case_by_code",
     "code",
     "connect",
     "load",

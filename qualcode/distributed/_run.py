@@ -243,30 +243,42 @@ def _human(human: Codings | pd.DataFrame | None) -> pd.DataFrame | None:
     return f[f["source"] == "human"].reset_index(drop=True)
 
 
+def read_stage(cl: Any, codebook: Any, parts: list[Part], opts: ReadOptions, *, token: str, show: bool,
+               hook: Any) -> tuple[list[Any], list[Any], set[str], int]:  # fmt: skip
+    """Read every partition on the workers.
+
+    Returns the futures of the loaded parts, their summaries, the codebook scope keys no
+    document has, and the number of documents read.
+    """
+    opts_f = cl.scatter(opts, broadcast=True, hash=False)
+    P = len(parts)
+    loaded = [cl.submit(load_part, p, opts_f, key=f"qualcode-read-{i}-{token}") for i, p in enumerate(parts)]
+    infos = _as_completed(cl, [cl.submit(info, f, key=f"qualcode-info-{i}-{token}") for i, f in enumerate(loaded)],
+                          _Stage("reading", P, show, hook))  # fmt: skip
+    n_docs = sum(i[0] for i in infos)
+    for _n, notes, _k, _ids in infos:
+        for note in notes:
+            warnings.warn(note, QualcodeWarning, stacklevel=4)
+    ids = np.concatenate([i[3] for i in infos]) if infos else np.zeros(0, dtype=np.uint64)
+    if len(np.unique(ids)) != len(ids):
+        msg = "duplicate document ids across the inputs (two files or tables with the same name?); rename them"
+        raise IngestError(msg)
+    keys = set().union(*(i[2] for i in infos)) if infos else set()
+    missing = {k for k in codebook.scope if k not in keys}
+    return loaded, infos, missing, n_docs
+
+
 def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOptions, human_f: pd.DataFrame | None,
          show: bool, hook: Any, streamed: bool, started: float) -> Codings:  # fmt: skip
     spec = _spec(coder)
     tok = spec.token
     n_workers = len(cl.scheduler_info().get("workers", {}))
     spec_f = cl.scatter(spec, broadcast=True, hash=False)
-    opts_f = cl.scatter(opts, broadcast=True, hash=False)
     human_s = cl.scatter(human_f, broadcast=True, hash=False) if human_f is not None and len(human_f) else None
     P = len(parts)
     if show:
         print(f"qualcode: {P} partitions on {n_workers} Dask workers", file=sys.stderr, flush=True)
-    loaded = [cl.submit(load_part, p, opts_f, key=f"qualcode-read-{i}-{tok}") for i, p in enumerate(parts)]
-    infos = _as_completed(cl, [cl.submit(info, f, key=f"qualcode-info-{i}-{tok}") for i, f in enumerate(loaded)],
-                          _Stage("reading", P, show, hook))  # fmt: skip
-    n_docs = sum(i[0] for i in infos)
-    for _n, notes, _k, _ids in infos:
-        for note in notes:
-            warnings.warn(note, QualcodeWarning, stacklevel=3)
-    ids = np.concatenate([i[3] for i in infos]) if infos else np.zeros(0, dtype=np.uint64)
-    if len(np.unique(ids)) != len(ids):
-        msg = "duplicate document ids across the inputs (two files or tables with the same name?); rename them"
-        raise IngestError(msg)
-    keys = set().union(*(i[2] for i in infos)) if infos else set()
-    missing = {k for k in coder.codebook.scope if k not in keys}
+    loaded, infos, missing, n_docs = read_stage(cl, coder.codebook, parts, opts, token=tok, show=show, hook=hook)
     stats = Stats()
     ref = None
     if coder.embeddings:

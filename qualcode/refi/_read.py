@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import io
 import logging
 import os
 import re
@@ -30,6 +29,16 @@ from ..errors import IngestWarning, RefiError
 from ..readers._decode import newline_style, normalise_newlines
 from ..readers._pages import check_page_starts
 from ._offsets import OffsetMap, Selection, detect_convention, map_selection
+from ._parse import (
+    _child_text,
+    _children,
+    _decode,
+    _docx_text,
+    _find_qde,
+    _int_attr,
+    _norm_guid,
+    _strip_namespaces,
+)
 from ._safety import SafeArchive, parse_xml
 from ._source_block import CASE_VARIABLE, block_turns, import_language, read_source_description
 
@@ -98,95 +107,6 @@ class Project:
             f"Project({self.name!r}, origin={self.origin!r}, {len(self.corpus)} documents, "
             f"{len(self.codes)} codes, {len(self.codings)} codings, users={self.users})"
         )
-
-
-# -- helpers ------------------------------------------------------------------------------
-def _strip_namespaces(root: etree._Element) -> None:
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.tag.startswith("{"):
-            el.tag = el.tag.split("}", 1)[1]
-    etree.cleanup_namespaces(root)
-
-
-def _children(el: etree._Element, tag: str) -> list[etree._Element]:
-    return [c for c in el if c.tag == tag]
-
-
-def _child_text(el: etree._Element, tag: str) -> str | None:
-    for c in el:
-        if c.tag == tag:
-            return c.text or ""
-    return None
-
-
-def _norm_guid(g: str | None) -> str | None:
-    if not g:
-        return None
-    return g.strip().strip("{}").lower()
-
-
-def _int_attr(el: etree._Element, name: str, where: str) -> int:
-    raw = el.get(name)
-    try:
-        return int(str(raw).strip())
-    except (TypeError, ValueError):
-        msg = f"{where}: attribute {name}={raw!r} is not an integer."
-        raise RefiError(msg) from None
-
-
-def _find_qde(arc: SafeArchive) -> str:
-    names = arc.names()
-    qdes = [n for n in names if n.lower().endswith(".qde")]
-    exact = [n for n in qdes if n.lower() == "project.qde"]
-    if exact:
-        return exact[0]
-    top = [n for n in qdes if "/" not in n]
-    if len(top) == 1:
-        return top[0]
-    if len(qdes) == 1:
-        return qdes[0]
-    if not qdes:
-        msg = f"{arc.path}: no .qde project file in the archive (members: {names[:10]})."
-    else:
-        msg = f"{arc.path}: several .qde files and none is project.qde: {qdes[:10]}."
-    raise RefiError(msg)
-
-
-def _decode(data: bytes, where: str) -> tuple[str, str, bool]:
-    """Decode a stored text file; return (text without BOM, encoding, had BOM)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", True
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", True
-    try:
-        return data.decode("utf-8"), "utf-8", False
-    except UnicodeDecodeError as exc:
-        warnings.warn(
-            f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start}); read as cp1252.",
-            IngestWarning,
-            stacklevel=4,
-        )
-        return data.decode("cp1252", errors="replace"), "cp1252", False
-
-
-def _docx_text(data: bytes, where: str) -> str:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-            if total > 512 * 1024**2 or len(zf.infolist()) > 5000:
-                msg = f"{where}: the .docx expands to {total} bytes; refusing it."
-                raise RefiError(msg)
-        import docx  # python-docx
-
-        doc = docx.Document(io.BytesIO(data))
-    except RefiError:
-        raise
-    except Exception as exc:  # python-docx raises many types on a bad file
-        msg = f"{where}: cannot read the .docx source: {exc}"
-        raise RefiError(msg) from exc
-    return "\n".join(p.text for p in doc.paragraphs)
 
 
 # -- the reader -----------------------------------------------------------------------------
