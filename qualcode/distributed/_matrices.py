@@ -86,7 +86,9 @@ def case_by_code(
         parts, opts = scan(source, partition_size=size, options=read)
     frame = codings.to_frame()
     with connect(client, workers=workers, scheduler=scheduler, timeout=timeout) as cl:
-        loaded, _infos, missing, _n = read_stage(cl, codebook, parts, opts, token=f"matrix-{value}", show=False, hook=None)
+        opts_f = cl.scatter(opts, broadcast=True, hash=False)  # referenced until the end (retries)
+        loaded, _infos, missing, _n = read_stage(cl, codebook, parts, opts_f, token=f"matrix-{value}", show=False,
+                                                 hook=None)  # fmt: skip
         cb_f = cl.scatter(codebook, broadcast=True, hash=False)
         frame_f = cl.scatter(frame, broadcast=True, hash=False)
         pieces = cl.gather([cl.submit(matrix_part, f, cb_f, missing, frame_f, value) for f in loaded])

@@ -153,6 +153,8 @@ def _as_completed(cl: Any, futures: Sequence[Any], stage: _Stage) -> list[Any]:
     out: list[Any] = [None] * len(futures)
     try:
         for fut, result in distributed.as_completed(futures, with_results=True, loop=cl.loop):
+            if isinstance(result, BaseException):  # a cancelled task comes back as its error
+                raise result
             out[index[fut.key]] = result
             stage.step()
     except distributed.client.FutureCancelledError as exc:  # pragma: no cover - scheduler gone
@@ -243,14 +245,15 @@ def _human(human: Codings | pd.DataFrame | None) -> pd.DataFrame | None:
     return f[f["source"] == "human"].reset_index(drop=True)
 
 
-def read_stage(cl: Any, codebook: Any, parts: list[Part], opts: ReadOptions, *, token: str, show: bool,
+def read_stage(cl: Any, codebook: Any, parts: list[Part], opts_f: Any, *, token: str, show: bool,
                hook: Any) -> tuple[list[Any], list[Any], set[str], int]:  # fmt: skip
     """Read every partition on the workers.
 
-    Returns the futures of the loaded parts, their summaries, the codebook scope keys no
-    document has, and the number of documents read.
+    ``opts_f`` is the scattered :class:`ReadOptions`; the caller keeps it (and the returned
+    futures) referenced for the whole run, so that Dask can read a partition again when a
+    worker dies.  Returns the futures of the loaded parts, their summaries, the codebook
+    scope keys no document has, and the number of documents read.
     """
-    opts_f = cl.scatter(opts, broadcast=True, hash=False)
     P = len(parts)
     loaded = [cl.submit(load_part, p, opts_f, key=f"qualcode-read-{i}-{token}") for i, p in enumerate(parts)]
     infos = _as_completed(cl, [cl.submit(info, f, key=f"qualcode-info-{i}-{token}") for i, f in enumerate(loaded)],
@@ -278,7 +281,8 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
     P = len(parts)
     if show:
         print(f"qualcode: {P} partitions on {n_workers} Dask workers", file=sys.stderr, flush=True)
-    loaded, infos, missing, n_docs = read_stage(cl, coder.codebook, parts, opts, token=tok, show=show, hook=hook)
+    opts_f = cl.scatter(opts, broadcast=True, hash=False)  # referenced until the run ends (retries)
+    loaded, infos, missing, n_docs = read_stage(cl, coder.codebook, parts, opts_f, token=tok, show=show, hook=hook)
     stats = Stats()
     ref = None
     if coder.embeddings:
