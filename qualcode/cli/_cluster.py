@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._code import _cache_dir, _check_args, _claim, _stage
+from ._code import _check_args, _claim, _stage, make_coder
 from ._code import run as run_single
 
 __all__ = ["register", "run"]
@@ -48,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
     if not (args.workers or args.scheduler):
         return run_single(args)
     from .. import distributed
-    from ..codebook._codebook import Codebook
-    from ..coding._coder import Coder
     from ..errors import QualcodeError
 
     started = time.perf_counter()
@@ -57,16 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if args.human:
         msg = "--human is not supported with --workers/--scheduler yet: fit the coder in Python and pass it to qualcode.distributed.code"
         raise QualcodeError(msg)
-    codebook = Codebook.load(args.codebook)
-    if not codebook.codes:
-        msg = f"{args.codebook}: the codebook has no codes; nothing to code with."
-        raise QualcodeError(msg)
-    cache = _cache_dir(args)
-    coder = Coder(
-        codebook, unit=args.unit, roles=getattr(args, "roles", "informants"), embedder=args.model,
-        threshold=args.threshold, rules=not args.embeddings_only, embeddings=not args.rules_only,
-        top_k=getattr(args, "top_k", None), cache_dir=cache, progress=not args.no_progress,
-    )  # fmt: skip
+    codebook, coder = make_coder(args)
     with _claim(args) as claim:  # before the work: a second run on --out stops at once
         where = args.scheduler or f"a local cluster of {args.workers} workers"
         _stage(f"coding {', '.join(map(str, args.paths))} with {codebook.name} v{codebook.version} on {where}", args)
@@ -79,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
             for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k",
                       "workers", "scheduler", "partition_size")
         }  # fmt: skip
-        codings.meta["embedding_cache"] = str(cache) if cache else "memory"
-        out = _write(args, codings, claim)
+        codings.meta["embedding_cache"] = str(coder.cache_dir) if coder.cache_dir else "memory"
+        out = _write(args, codings, codebook, claim)
     f = codings.to_frame()
     docs = codings.meta.get("documents", {})
     dist = codings.meta.get("distributed", {})
@@ -103,15 +92,14 @@ def _codes_table(f: pd.DataFrame, codebook: Any) -> pd.DataFrame:
     return counts.loc[order]
 
 
-def _write(args: argparse.Namespace, codings: Any, claim: Any) -> Path:
+def _write(args: argparse.Namespace, codings: Any, codebook: Any, claim: Any) -> Path:
     from .. import reports
     from .._io import atomic_write_text
-    from ..codebook._codebook import Codebook
 
     tmp = claim.build_folder()
     codings.to_csv(tmp / "codings.csv")
     f = codings.to_frame()
-    table = _codes_table(f, Codebook.load(args.codebook)) if len(f) else pd.DataFrame()
+    table = _codes_table(f, codebook) if len(f) else pd.DataFrame()
     reports.write_xlsx(tmp / "codes.xlsx", {"codes": table})
     info = {"command": "code", "paths": [str(p) for p in args.paths], "codebook_path": str(args.codebook),
             **dict(codings.meta), "n_codings": len(f), "outputs": ["codings.csv", "codes.xlsx", "run.json"]}  # fmt: skip

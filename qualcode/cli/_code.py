@@ -146,10 +146,33 @@ def _stage(message: str, args: argparse.Namespace) -> None:
         print(f"qualcode: {message}", file=sys.stderr, flush=True)
 
 
-def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Read the corpus and codebook, (fit and) code; return ``(corpus, codebook, codings)``."""
+def make_coder(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The codebook of ``--codebook`` and a Coder with the command line's settings."""
     from ..codebook._codebook import Codebook
     from ..coding._coder import Coder
+    from ..errors import QualcodeError
+
+    codebook = Codebook.load(args.codebook)
+    if not codebook.codes:
+        msg = f"{args.codebook}: the codebook has no codes; nothing to code with."
+        raise QualcodeError(msg)
+    coder = Coder(
+        codebook,
+        unit=args.unit,
+        roles=getattr(args, "roles", "informants"),
+        embedder=args.model,
+        threshold=args.threshold,
+        rules=not args.embeddings_only,
+        embeddings=not args.rules_only,
+        top_k=getattr(args, "top_k", None),
+        cache_dir=_cache_dir(args),
+        progress=not args.no_progress,
+    )
+    return codebook, coder
+
+
+def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Read the corpus and codebook, (fit and) code; return ``(corpus, codebook, codings)``."""
     from ..errors import QualcodeError
     from ..readers import read_corpus
 
@@ -161,23 +184,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     if len(corpus) == 0:
         msg = f"no documents with text found in {', '.join(map(str, args.paths))}; nothing to code."
         raise QualcodeError(msg)
-    codebook = Codebook.load(args.codebook)
-    if not codebook.codes:
-        msg = f"{args.codebook}: the codebook has no codes; nothing to code with."
-        raise QualcodeError(msg)
-    cache = _cache_dir(args)
-    coder = Coder(
-        codebook,
-        unit=args.unit,
-        roles=getattr(args, "roles", "informants"),
-        embedder=args.model,
-        threshold=args.threshold,
-        rules=not args.embeddings_only,
-        embeddings=not args.rules_only,
-        top_k=getattr(args, "top_k", None),
-        cache_dir=cache,
-        progress=not args.no_progress,
-    )
+    codebook, coder = make_coder(args)
     n_read = len(corpus)
     corpus = coder.in_scope(corpus)  # matrices, figures and reports count only these documents
     if len(corpus) == 0:
@@ -199,7 +206,7 @@ def run_coding(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         k: getattr(args, k, None)
         for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human")
     }
-    codings.meta["embedding_cache"] = str(cache) if cache else "memory"
+    codings.meta["embedding_cache"] = str(coder.cache_dir) if coder.cache_dir else "memory"
     return corpus, codebook, codings
 
 

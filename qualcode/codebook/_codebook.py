@@ -309,7 +309,7 @@ class Codebook:
         """The document or case attributes the codebook applies to (empty: every document)."""
         return {k: list(v) for k, v in self._meta.scope.items()}
 
-    def in_scope(self, corpus: Any) -> list[str]:
+    def in_scope(self, corpus: Any, *, missing: Iterable[str] | None = None) -> list[str]:
         """The ids of the documents of ``corpus`` this codebook applies to (see :attr:`scope`).
 
         A document matches when, for every scope key, its own attribute of that name or its
@@ -320,11 +320,13 @@ class Codebook:
 
         Args:
             corpus: a :class:`qualcode.Corpus`.
+            missing: the scope keys not to apply (default: :meth:`scope_keys_missing` of
+                ``corpus``; a part of a larger corpus passes the keys missing from the whole).
 
         Returns:
             Document ids in corpus order (all of them when the codebook has no scope).
         """
-        missing = set(self.scope_keys_missing(corpus))
+        missing = set(self.scope_keys_missing(corpus) if missing is None else missing)
         scope = {k: v for k, v in self._meta.scope.items() if k not in missing}
         docs = list(corpus.documents)
         if not scope:

@@ -31,7 +31,7 @@ from ..corpus import Corpus, Document, SourceInfo
 from ..errors import IngestError, IngestWarning
 from ..readers import Pseudonymiser, Sidecar, load_pseudonyms, read_sidecar
 from ..readers._base import finalise, guess_language
-from ..readers._corpus import SIDECAR_NAMES, _cases_frame, _walk
+from ..readers._corpus import SIDECAR_NAMES, _walk, case_table, merge_case_attributes
 from ..readers._jsonl import jsonl_source, jsonl_values
 from ..readers._registry import reader_for
 from ..readers._sidecar import _cell
@@ -569,19 +569,8 @@ def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]], side: Sidec
     docs = [d for d, _ in found]
     case_attrs: dict[str, dict[str, Any]] = {}
     for _d, cases in found:
-        for cid, attrs in cases.items():
-            slot = case_attrs.setdefault(cid, {})
-            for k, v in attrs.items():
-                slot.setdefault(k, v)
-    if side is not None:
-        for cid, attrs in side.case_attributes().items():
-            case_attrs.setdefault(cid, {}).update(attrs)
-    needed: list[str] = []
-    for d in docs:
-        needed.append(str(d.case_id))
-        needed.extend(t.case_id for t in d.turns if t.case_id)
-    needed = list(dict.fromkeys(needed))
-    return Corpus(docs, cases=_cases_frame(needed, case_attrs, []))
+        merge_case_attributes(case_attrs, cases)
+    return Corpus(docs, cases=case_table(docs, case_attrs, side, []))
 
 
 def read_options(**kwargs: Any) -> ReadOptions:

@@ -133,23 +133,7 @@ def scoped(corpus: Corpus, codebook: Any, missing: set[str]) -> Corpus:
     corpus it is given has; a partition may lack a key the rest of the corpus has, so the
     client decides which keys are missing over every partition and this applies the others.
     """
-    scope = {k: v for k, v in codebook.scope.items() if k not in missing}
-    if not scope:
-        return corpus
-    cases = corpus.cases
-    keep = []
-    for d in corpus.documents:
-        case = cases.loc[d.case_id] if d.case_id in cases.index else None
-        ok = True
-        for key, values in scope.items():
-            value = d.attributes.get(key)
-            if value is None and case is not None and key in case.index:
-                value = case[key]
-            if value is None or (isinstance(value, float) and value != value) or str(value) not in values:
-                ok = False
-                break
-        if ok:
-            keep.append(d.doc_id)
+    keep = codebook.in_scope(corpus, missing=missing)
     return corpus if len(keep) == len(corpus) else corpus.subset(keep)
 
 

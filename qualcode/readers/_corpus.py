@@ -278,6 +278,27 @@ def _numeric(values: list[Any]) -> Any:
         return values
 
 
+def merge_case_attributes(case_attrs: dict[str, dict[str, Any]], cases: Mapping[str, Mapping[str, Any]]) -> None:
+    """Add one file's case attributes to ``case_attrs`` (the first file to give a value wins)."""
+    for cid, attrs in cases.items():
+        slot = case_attrs.setdefault(cid, {})
+        for k, v in attrs.items():
+            slot.setdefault(k, v)
+
+
+def case_table(docs: Sequence[Document], case_attrs: dict[str, dict[str, Any]], side: Sidecar | None,
+               files: list[tuple[Path, bool]]) -> pd.DataFrame:  # fmt: skip
+    """The corpus's case table: the documents' cases and speaker cases, the sidecar's values winning."""
+    if side is not None:
+        for cid, attrs in side.case_attributes().items():
+            case_attrs.setdefault(cid, {}).update(attrs)
+    needed: list[str] = []
+    for d in docs:
+        needed.append(str(d.case_id))
+        needed.extend(t.case_id for t in d.turns if t.case_id)
+    return _cases_frame(list(dict.fromkeys(needed)), case_attrs, files)
+
+
 def _cases_frame(needed: list[str], case_attrs: dict[str, dict[str, Any]], files: list[tuple[Path, bool]]) -> pd.DataFrame:
     """The case table, built column by column (linear in its cells; wide tables stay fast)."""
     empty: dict[str, Any] = {}
@@ -443,19 +464,9 @@ def read_corpus(
         for doc, cases in found:
             docs.append(doc)
             by_id[doc.doc_id] = doc
-            for cid, attrs in cases.items():
-                slot = case_attrs.setdefault(cid, {})
-                for k, v in attrs.items():
-                    slot.setdefault(k, v)
+            merge_case_attributes(case_attrs, cases)
     if side is not None:
         side.check({d.doc_id: set(d.speakers) for d in docs}, strict=strict)
-        for cid, attrs in side.case_attributes().items():
-            case_attrs.setdefault(cid, {}).update(attrs)
-    needed: list[str] = []
-    for d in docs:
-        needed.append(str(d.case_id))
-        needed.extend(t.case_id for t in d.turns if t.case_id)
-    needed = list(dict.fromkeys(needed))
-    cases_frame = _cases_frame(needed, case_attrs, files)
+    cases_frame = case_table(docs, case_attrs, side, files)
     logger.info("read %d documents from %d files", len(docs), len(files))
     return Corpus(docs, cases=cases_frame)
