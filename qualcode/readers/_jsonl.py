@@ -20,9 +20,9 @@ from typing import Any
 
 from ..corpus._model import SourceInfo
 from ..errors import IngestError
-from ._base import Parsed, guess_language
+from ._base import Parsed
 from ._decode import read_bytes
-from ._tables import table_columns, table_row
+from ._tables import table_columns, table_documents
 
 __all__ = ["jsonl_values", "parse_jsonl"]
 
@@ -107,27 +107,8 @@ def parse_jsonl(
                            case_column=case_column, attribute_columns=attribute_columns)  # fmt: skip
     if chosen is None:
         return None
-    text_col, id_col, case_col, attr_cols = chosen
     source = jsonl_source(path, hashlib.sha256(raw).hexdigest(), raw.startswith(b"\xef\xbb\xbf"))
-    tf = transform or (lambda s: s)
-    seen: dict[str, int] = {}
-    out: list[Parsed] = []
-    for n, (line, values) in enumerate(rows, start=1):
-        p = table_row(values, n=n, line=line, path=path, stem=path.stem, text_col=text_col, id_col=id_col,
-                      case_col=case_col, attr_cols=attr_cols, source=source, transform=tf)  # fmt: skip
-        if p is None:
-            continue
-        ident = p.doc_id[len(path.stem) + 1 :]
-        if ident in seen:
-            msg = f"duplicate id {ident!r} in key {id_col!r} (first on line {seen[ident]})"
-            raise IngestError(msg, path=path, line=line)
-        seen[ident] = line
-        out.append(p)
-    if out:
-        hint = guess_language(" ".join(p.text for p in out[:500]))
-        for p in out:
-            p.language_hint = hint
-    return out
+    return table_documents(rows, path, chosen, source, transform, key="key")
 
 
 def jsonl_source(path: Path, sha256: str, bom: bool) -> SourceInfo:

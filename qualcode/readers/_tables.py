@@ -99,7 +99,6 @@ def parse_table(
                            case_column=case_column, attribute_columns=attribute_columns)  # fmt: skip
     if chosen is None:
         return None
-    text_col, id_col, case_col, attr_cols = chosen
     raw = read_bytes(path)
     fmt = path.suffix.lower().lstrip(".")
     source = SourceInfo(
@@ -110,6 +109,13 @@ def parse_table(
         newline="\n",
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+    return table_documents(rows, path, chosen, source, transform, key="column")
+
+
+def table_documents(rows: Sequence[tuple[int, Any]], path: Path, chosen: tuple[str, str | None, str | None, list[str]],
+                    source: SourceInfo, transform: Any, *, key: str) -> list[Parsed]:  # fmt: skip
+    """One document per row with text (ids unique, named by ``key`` and line), one language hint for all."""
+    text_col, id_col, case_col, attr_cols = chosen
     tf = transform or (lambda s: s)
     stem = path.stem
     seen: dict[str, int] = {}
@@ -121,7 +127,7 @@ def parse_table(
             continue
         ident = p.doc_id[len(stem) + 1 :]
         if ident in seen:
-            msg = f"duplicate id {ident!r} in column {id_col!r} (first on line {seen[ident]})"
+            msg = f"duplicate id {ident!r} in {key} {id_col!r} (first on line {seen[ident]})"
             raise IngestError(msg, path=path, line=line)
         seen[ident] = line
         out.append(p)
