@@ -211,3 +211,59 @@ def test_an_unreachable_scheduler_is_one_clear_line(codebook, tmp_path, capsys):
     assert status == 2
     assert len(err) == 1 and err[0].startswith(f"qualcode: error: cannot reach the Dask scheduler at {address}")
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------- human codings and matrices on the cluster
+SURVEY = SAMPLE / "ai_survey_responses.csv"
+
+
+def _respondents(tmp_path: Path) -> Path:
+    """Answers of respondents to several questions (a case spans partitions), with awkward attribute columns."""
+    answers = pd.read_csv(SURVEY)["answer"].tolist()
+    rows = []
+    for i, text in enumerate(answers[:30]):
+        who = f"P{i % 7}"
+        rows.append({"id": f"A{i:02d}", "respondent": who, "answer": text,
+                     "region": ["north", "south", "east"][i % 3],  # differs between a respondent's rows: first wins
+                     "age": "n/a" if i == 4 else str(20 + i % 7),  # P4's first answer says n/a: a text column, numbers elsewhere
+                     "score": "" if i % 7 == 3 else f"{(i % 7) / 2}",
+                     "study": "other" if i % 7 == 6 else "ai_in_government"})  # fmt: skip
+    path = tmp_path / "respondents.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_case_table_and_code_by_attribute_from_partitions_equal_one_process(client, codebook, tmp_path):
+    from qualcode import matrices
+
+    path = _respondents(tmp_path)
+    corpus = qc.read_corpus(path, case_column="respondent")
+    read = distributed.read_options(case_column="respondent")
+    coder = qc.Coder(codebook, embeddings=False, progress=False)
+    scoped = coder.in_scope(corpus)
+    assert 0 < len(scoped.cases) < len(corpus.cases)  # P6 answered another study
+    whole = distributed.case_table(path, read=read, client=client, partition_size=2)
+    pd.testing.assert_frame_equal(whole, corpus.cases)
+    assert corpus.cases.loc["P0", "region"] == "north" and not pd.api.types.is_numeric_dtype(corpus.cases["age"])
+    cases = distributed.case_table(path, codebook=codebook, read=read, client=client, partition_size=2)
+    pd.testing.assert_frame_equal(cases, scoped.cases)
+    pd.testing.assert_frame_equal(distributed.case_table(corpus, codebook=codebook, client=client, partition_size=3),
+                                  scoped.cases)  # fmt: skip
+
+    codings = coder.code(scoped)
+    assert len(codings) > 0
+    present = distributed.case_by_code(codings, path, codebook, "present", read=read, client=client, partition_size=2)
+    for a in ("region", "age", "score"):
+        for value in ("n_cases", "share_cases"):
+            single = matrices.code_by_attribute(codings, scoped, a, value, codebook=codebook)
+            got = distributed.code_by_attribute(present, cases, a, value)
+            pd.testing.assert_frame_equal(got, single, obj=f"{a} {value}")
+            assert got.attrs["group_sizes"] == single.attrs["group_sizes"]
+    assert distributed.code_by_attribute(present, cases, "region").to_numpy().sum() > 0
+    with pytest.raises(ValueError, match=r"must be a column of the case table"):
+        distributed.code_by_attribute(present, cases, "role")
+    for value in ("n_segments", "n_docs"):  # margins add up over partitions too
+        single = matrices.case_by_code(codings, scoped, value, margins=True, codebook=codebook)
+        dist = distributed.case_by_code(codings, path, codebook, value, margins=True, read=read, client=client,
+                                        partition_size=2)  # fmt: skip
+        pd.testing.assert_frame_equal(dist, single, check_dtype=False)

@@ -59,20 +59,39 @@ later file), and ``meta["corpus_fingerprint"]`` is None (``meta["sources"]`` lis
 
 from __future__ import annotations
 
-from ._matrices import ADDITIVE_VALUES, case_by_code
+from ._matrices import (
+    ADDITIVE_VALUES,
+    ATTRIBUTE_VALUES,
+    build_matrices,
+    case_by_code,
+    case_table,
+    code_by_attribute,
+)
 from ._run import DEFAULT_PARTITION_SIZE, ClusterError, code, connect
-from ._sources import CorpusPart, FilesPart, ReadOptions, TablePart, load, read_options, scan
+from ._sources import (
+    CorpusPart,
+    FilesPart,
+    ReadOptions,
+    TablePart,
+    load,
+    read_options,
+    scan,
+)
 
 __all__ = [
     "ADDITIVE_VALUES",
+    "ATTRIBUTE_VALUES",
     "DEFAULT_PARTITION_SIZE",
     "ClusterError",
     "CorpusPart",
     "FilesPart",
     "ReadOptions",
     "TablePart",
+    "build_matrices",
     "case_by_code",
+    "case_table",
     "code",
+    "code_by_attribute",
     "connect",
     "load",
     "read_options",

@@ -37,7 +37,7 @@ from ..readers._registry import reader_for
 from ..readers._sidecar import _cell
 from ..readers._tables import ID_COLUMNS, table_columns, table_row
 
-__all__ = ["CorpusPart", "FilesPart", "ReadOptions", "TablePart", "load", "scan"]
+__all__ = ["CorpusPart", "FilesPart", "ReadOptions", "TablePart", "load", "read_part", "scan"]
 
 _TABLES = (".csv", ".jsonl", ".xlsx")
 _HINT_ROWS = 500
@@ -489,8 +489,24 @@ def load(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str]]:
     Raises:
         IngestError: a bad file (``strict`` or a file named directly), a bad row.
     """
+    corpus, notes, _raw = read_part(part, opts)
+    return corpus, notes
+
+
+def read_part(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str], dict[str, dict[str, Any]] | None]:
+    """:func:`load`, plus the case attributes the partition's files give, as read (before the sidecar).
+
+    The raw values let the client build the case table of the whole corpus exactly as
+    :func:`qualcode.read_corpus` does (the first file to give a value wins, then the sidecar;
+    numbers decided over the whole column), which a partition's own typed table cannot
+    (a column can be all numbers in one partition and not in another).  None for a
+    :class:`CorpusPart`, whose case rows are already the corpus's.
+
+    Raises:
+        IngestError: a bad file (``strict`` or a file named directly), a bad row.
+    """
     if isinstance(part, CorpusPart):
-        return part.corpus, []
+        return part.corpus, [], None
     found: list[tuple[Document, dict[str, dict[str, Any]]]] = []
     notes: list[str] = []
     side = opts.sidecar
@@ -512,7 +528,8 @@ def load(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str]]:
                 notes.append(f"skipped: {exc}")
     else:
         found = [finalise(p, language=_lang(opts), kind=_kind(opts), sidecar=side) for p in _table_docs(part, opts)]
-    return _corpus(found, side), notes
+    corpus, raw = _corpus(found, side)
+    return corpus, notes, raw
 
 
 def _lang(opts: ReadOptions) -> str | None:
@@ -564,13 +581,15 @@ def _table_docs(part: TablePart, opts: ReadOptions) -> list[Any]:
     return out
 
 
-def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]], side: Sidecar | None) -> Corpus:
-    """A Corpus with its case table built as :func:`qualcode.read_corpus` builds it."""
+def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]],
+            side: Sidecar | None) -> tuple[Corpus, dict[str, dict[str, Any]]]:  # fmt: skip
+    """A Corpus with its case table built as :func:`qualcode.read_corpus` builds it, and the files' raw case attributes."""
     docs = [d for d, _ in found]
     case_attrs: dict[str, dict[str, Any]] = {}
     for _d, cases in found:
         merge_case_attributes(case_attrs, cases)
-    return Corpus(docs, cases=case_table(docs, case_attrs, side, []))
+    raw = {cid: dict(attrs) for cid, attrs in case_attrs.items()}  # case_table adds the sidecar's values in place
+    return Corpus(docs, cases=case_table(docs, case_attrs, side, [])), raw
 
 
 def read_options(**kwargs: Any) -> ReadOptions:
