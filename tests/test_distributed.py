@@ -217,6 +217,21 @@ def test_an_unreachable_scheduler_is_one_clear_line(codebook, tmp_path, capsys):
 SURVEY = SAMPLE / "ai_survey_responses.csv"
 
 
+def test_read_documents_keeps_only_the_named_documents_read_one_partition_at_a_time():
+    ids = ["ai_survey_responses:R03", "ai02_data_analyst", "ai_fgd1_village_notes", "ai_survey_responses:R39", "nowhere"]
+    ref = qc.read_corpus(SAMPLE)
+    for size in (1, 4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = distributed.read_documents(SAMPLE, ids, partition_size=size)
+        assert got.doc_ids == [i for i in ref.doc_ids if i in ids]  # corpus order; an unknown id is left out
+        assert got.documents == [ref[i] for i in got.doc_ids]
+        expected = ref.subset(got.doc_ids).cases
+        assert _values(got.cases.reindex(index=expected.index, columns=expected.columns)) == _values(expected)
+    assert len(distributed.read_documents(SAMPLE, [])) == 0
+    assert distributed.read_documents(ref, ids).doc_ids == [i for i in ref.doc_ids if i in ids]
+
+
 def _respondents(tmp_path: Path) -> Path:
     """Answers of respondents to several questions (a case spans partitions), with awkward attribute columns."""
     answers = pd.read_csv(SURVEY)["answer"].tolist()
