@@ -217,6 +217,17 @@ def test_an_unreachable_scheduler_is_one_clear_line(codebook, tmp_path, capsys):
 SURVEY = SAMPLE / "ai_survey_responses.csv"
 
 
+def _human_file(tmp_path: Path, n_docs: int = 16) -> Path:
+    """Human codings of the first survey answers as quotes only (the reader must locate them)."""
+    gold = pd.read_csv(SAMPLE / "gold_codings.csv")
+    ids = [f"ai_survey_responses:R{i:02d}" for i in range(1, n_docs + 1)]
+    rows = gold[gold["doc_id"].isin(ids)].rename(columns={"text": "quote"})[["doc_id", "code", "quote"]]
+    assert rows["doc_id"].nunique() == n_docs
+    path = tmp_path / "human.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
 def test_read_documents_keeps_only_the_named_documents_read_one_partition_at_a_time():
     ids = ["ai_survey_responses:R03", "ai02_data_analyst", "ai_fgd1_village_notes", "ai_survey_responses:R39", "nowhere"]
     ref = qc.read_corpus(SAMPLE)
@@ -230,6 +241,109 @@ def test_read_documents_keeps_only_the_named_documents_read_one_partition_at_a_t
         assert _values(got.cases.reindex(index=expected.index, columns=expected.columns)) == _values(expected)
     assert len(distributed.read_documents(SAMPLE, [])) == 0
     assert distributed.read_documents(ref, ids).doc_ids == [i for i in ref.doc_ids if i in ids]
+
+
+def test_cli_human_on_the_cluster_equals_the_python_recipe_and_one_process_and_human_rows_win(client, codebook, tmp_path):
+    human_path = _human_file(tmp_path)
+    out = tmp_path / "cluster"
+    common = ["--codebook", str(CODEBOOK), "--rules-only", "--unit", "sentence", "--no-progress", "--human", str(human_path)]
+    assert main(["code", str(SURVEY), "--out", str(out), *common, "--scheduler", client.scheduler_info()["address"],
+                 "--partition-size", "7"]) == 0  # fmt: skip
+    got = pd.read_csv(out / "codings.csv", keep_default_na=False)
+
+    # the Python recipe: fit on the documents the codings name, then code on the cluster with human=
+    coder = qc.Coder(codebook, unit="sentence", embeddings=False, progress=False)
+    ids = pd.read_csv(human_path)["doc_id"].unique().tolist()
+    subset = coder.in_scope(distributed.read_documents(SURVEY, ids, partition_size=7))
+    assert len(subset) == len(ids)
+    human = qc.read_codings(human_path, subset)
+    coder.fit(subset, human)
+    recipe = distributed.code(coder, SURVEY, client=client, partition_size=7, human=human, progress=False)
+    recipe.to_csv(tmp_path / "recipe.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "recipe.csv", keep_default_na=False))
+
+    # rules only, fitting on the human-coded documents learns what fitting on the whole corpus learns
+    assert main(["code", str(SURVEY), "--out", str(tmp_path / "single"), *common, "--no-reports"]) == 0
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "single" / "codings.csv", keep_default_na=False))
+
+    # human rows win: every human coding is there, and no machine coding sits on a segment and code a human coded
+    h = got[got["source"] == "human"]
+    assert sorted(zip(h["doc_id"], h["code"], h["start"], h["end"], strict=True)) == sorted(
+        zip(human.to_frame()["doc_id"], human.to_frame()["code"], human.to_frame()["start"], human.to_frame()["end"],
+            strict=True))  # fmt: skip
+
+    def covered(frame: pd.DataFrame) -> int:
+        m = frame[frame["source"] != "human"].merge(h[["doc_id", "code", "start", "end"]], on=["doc_id", "code"],
+                                                    suffixes=("", "_h"))  # fmt: skip
+        overlap = np.minimum(m["end"], m["end_h"]) - np.maximum(m["start"], m["start_h"])
+        return int((overlap >= 0.5 * (m["end"] - m["start"])).sum())
+
+    assert covered(got) == 0
+    plain = distributed.code(qc.Coder(codebook, unit="sentence", embeddings=False, progress=False), SURVEY,
+                             client=client, partition_size=7, progress=False).to_frame()  # fmt: skip
+    assert covered(plain) > 0  # without --human the machine codes some of those segments
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["settings"]["human"] == str(human_path)
+    assert info["outputs"] == ["codings.csv", "codes.xlsx", "matrices.xlsx", "run.json"]
+
+
+def test_cli_human_doc_ids_in_no_input_are_one_line_naming_the_file(tmp_path, capsys):
+    human_path = tmp_path / "human.csv"
+    human_path.write_text("doc_id,code,quote\n"
+                          "ai_survey_responses:R01,efficiency_gains,Very fast.\n"
+                          "ai_survey_responses:R99,efficiency_gains,Very fast.\n"
+                          "answers:R01,efficiency_gains,Very fast.\n", encoding="utf-8")  # fmt: skip
+    status = main(["code", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "out"), "--rules-only",
+                   "--no-progress", "--workers", "2", "--human", str(human_path)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1, err
+    assert err[0].startswith(f"qualcode: error: {human_path}: 2 document id(s) of the human codings are in no input: "
+                             "'ai_survey_responses:R99', 'answers:R01'")  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def _sheets(path: Path) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(path, sheet_name=None)
+
+
+def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_path):
+    from qualcode import matrices, reports
+
+    out = tmp_path / "out"
+    assert main(["code", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out), "--rules-only",
+                 "--no-progress", "--workers", "2", "--partition-size", "5"]) == 0  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = qc.read_corpus(SAMPLE)
+    coder = qc.Coder(codebook, embeddings=False, progress=False)
+    corpus = coder.in_scope(corpus)
+    codings = coder.code(corpus)
+    codings.to_csv(tmp_path / "single.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(out / "codings.csv"), pd.read_csv(tmp_path / "single.csv"))
+
+    kw = {"codebook": codebook, "aggregate": "children"}
+    expected = {
+        "case x code (segments)": matrices.case_by_code(codings, corpus, "n_segments", margins=True, **kw),
+        "case x code (presence)": matrices.case_by_code(codings, corpus, "present", **kw),
+    }
+    attributes = reports.report_attributes(corpus)
+    assert {"gov_level", "gender", "area"} <= set(attributes)  # interview cases and survey respondents
+    for a in attributes:
+        expected[f"code x {a}"] = matrices.code_by_attribute(codings, corpus, a, "n_cases", **kw)
+    reports.write_xlsx(tmp_path / "expected.xlsx", expected)
+    got, want = _sheets(out / "matrices.xlsx"), _sheets(tmp_path / "expected.xlsx")
+    assert list(got) == [*want, "cases per attribute value"]
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+    assert got["case x code (segments)"].iloc[-1, -1] == len(codings)  # the margin counts every coding once
+    sizes = got["cases per attribute value"]
+    for a in attributes:
+        labels = corpus.cases[a].astype(object).where(corpus.cases[a].notna(), "(missing)").astype(str)
+        mine = sizes[sizes["attribute"] == a]
+        assert dict(zip(mine["value"].astype(str), mine["cases"], strict=True)) == labels.value_counts().to_dict()
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["outputs"] == ["codings.csv", "codes.xlsx", "matrices.xlsx", "run.json"]
 
 
 def _respondents(tmp_path: Path) -> Path:
