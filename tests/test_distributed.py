@@ -211,3 +211,188 @@ def test_an_unreachable_scheduler_is_one_clear_line(codebook, tmp_path, capsys):
     assert status == 2
     assert len(err) == 1 and err[0].startswith(f"qualcode: error: cannot reach the Dask scheduler at {address}")
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------- human codings and matrices on the cluster
+SURVEY = SAMPLE / "ai_survey_responses.csv"
+
+
+def _human_file(tmp_path: Path, n_docs: int = 16) -> Path:
+    """Human codings of the first survey answers as quotes only (the reader must locate them)."""
+    gold = pd.read_csv(SAMPLE / "gold_codings.csv")
+    ids = [f"ai_survey_responses:R{i:02d}" for i in range(1, n_docs + 1)]
+    rows = gold[gold["doc_id"].isin(ids)].rename(columns={"text": "quote"})[["doc_id", "code", "quote"]]
+    assert rows["doc_id"].nunique() == n_docs
+    path = tmp_path / "human.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def test_read_documents_keeps_only_the_named_documents_read_one_partition_at_a_time():
+    ids = ["ai_survey_responses:R03", "ai02_data_analyst", "ai_fgd1_village_notes", "ai_survey_responses:R39", "nowhere"]
+    ref = qc.read_corpus(SAMPLE)
+    for size in (1, 4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = distributed.read_documents(SAMPLE, ids, partition_size=size)
+        assert got.doc_ids == [i for i in ref.doc_ids if i in ids]  # corpus order; an unknown id is left out
+        assert got.documents == [ref[i] for i in got.doc_ids]
+        expected = ref.subset(got.doc_ids).cases
+        assert _values(got.cases.reindex(index=expected.index, columns=expected.columns)) == _values(expected)
+    assert len(distributed.read_documents(SAMPLE, [])) == 0
+    assert distributed.read_documents(ref, ids).doc_ids == [i for i in ref.doc_ids if i in ids]
+
+
+def test_cli_human_on_the_cluster_equals_the_python_recipe_and_one_process_and_human_rows_win(client, codebook, tmp_path):
+    human_path = _human_file(tmp_path)
+    out = tmp_path / "cluster"
+    common = ["--codebook", str(CODEBOOK), "--rules-only", "--unit", "sentence", "--no-progress", "--human", str(human_path)]
+    assert main(["code", str(SURVEY), "--out", str(out), *common, "--scheduler", client.scheduler_info()["address"],
+                 "--partition-size", "7"]) == 0  # fmt: skip
+    got = pd.read_csv(out / "codings.csv", keep_default_na=False)
+
+    # the Python recipe: fit on the documents the codings name, then code on the cluster with human=
+    coder = qc.Coder(codebook, unit="sentence", embeddings=False, progress=False)
+    ids = pd.read_csv(human_path)["doc_id"].unique().tolist()
+    subset = coder.in_scope(distributed.read_documents(SURVEY, ids, partition_size=7))
+    assert len(subset) == len(ids)
+    human = qc.read_codings(human_path, subset)
+    coder.fit(subset, human)
+    recipe = distributed.code(coder, SURVEY, client=client, partition_size=7, human=human, progress=False)
+    recipe.to_csv(tmp_path / "recipe.csv")
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "recipe.csv", keep_default_na=False))
+
+    # rules only, fitting on the human-coded documents learns what fitting on the whole corpus learns
+    assert main(["code", str(SURVEY), "--out", str(tmp_path / "single"), *common, "--no-reports"]) == 0
+    pd.testing.assert_frame_equal(got, pd.read_csv(tmp_path / "single" / "codings.csv", keep_default_na=False))
+
+    # human rows win: every human coding is there, and no machine coding sits on a segment and code a human coded
+    h = got[got["source"] == "human"]
+    assert sorted(zip(h["doc_id"], h["code"], h["start"], h["end"], strict=True)) == sorted(
+        zip(human.to_frame()["doc_id"], human.to_frame()["code"], human.to_frame()["start"], human.to_frame()["end"],
+            strict=True))  # fmt: skip
+
+    def covered(frame: pd.DataFrame) -> int:
+        m = frame[frame["source"] != "human"].merge(h[["doc_id", "code", "start", "end"]], on=["doc_id", "code"],
+                                                    suffixes=("", "_h"))  # fmt: skip
+        overlap = np.minimum(m["end"], m["end_h"]) - np.maximum(m["start"], m["start_h"])
+        return int((overlap >= 0.5 * (m["end"] - m["start"])).sum())
+
+    assert covered(got) == 0
+    plain = distributed.code(qc.Coder(codebook, unit="sentence", embeddings=False, progress=False), SURVEY,
+                             client=client, partition_size=7, progress=False).to_frame()  # fmt: skip
+    assert covered(plain) > 0  # without --human the machine codes some of those segments
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["settings"]["human"] == str(human_path)
+    assert info["outputs"] == ["codings.csv", "codes.xlsx", "matrices.xlsx", "run.json"]
+
+
+def test_cli_human_doc_ids_in_no_input_are_one_line_naming_the_file(tmp_path, capsys):
+    human_path = tmp_path / "human.csv"
+    human_path.write_text("doc_id,code,quote\n"
+                          "ai_survey_responses:R01,efficiency_gains,Very fast.\n"
+                          "ai_survey_responses:R99,efficiency_gains,Very fast.\n"
+                          "answers:R01,efficiency_gains,Very fast.\n", encoding="utf-8")  # fmt: skip
+    status = main(["code", str(SURVEY), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "out"), "--rules-only",
+                   "--no-progress", "--workers", "2", "--human", str(human_path)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1, err
+    assert err[0].startswith(f"qualcode: error: {human_path}: 2 document id(s) of the human codings are in no input: "
+                             "'ai_survey_responses:R99', 'answers:R01'")  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
+def _sheets(path: Path) -> dict[str, pd.DataFrame]:
+    return pd.read_excel(path, sheet_name=None)
+
+
+def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_path):
+    from qualcode import matrices, reports
+
+    out = tmp_path / "out"
+    assert main(["code", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out), "--rules-only",
+                 "--no-progress", "--workers", "2", "--partition-size", "5"]) == 0  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corpus = qc.read_corpus(SAMPLE)
+    coder = qc.Coder(codebook, embeddings=False, progress=False)
+    corpus = coder.in_scope(corpus)
+    codings = coder.code(corpus)
+    codings.to_csv(tmp_path / "single.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(out / "codings.csv"), pd.read_csv(tmp_path / "single.csv"))
+
+    kw = {"codebook": codebook, "aggregate": "children"}
+    expected = {
+        "case x code (segments)": matrices.case_by_code(codings, corpus, "n_segments", margins=True, **kw),
+        "case x code (presence)": matrices.case_by_code(codings, corpus, "present", **kw),
+    }
+    attributes = reports.report_attributes(corpus)
+    assert {"gov_level", "gender", "area"} <= set(attributes)  # interview cases and survey respondents
+    for a in attributes:
+        expected[f"code x {a}"] = matrices.code_by_attribute(codings, corpus, a, "n_cases", **kw)
+    reports.write_xlsx(tmp_path / "expected.xlsx", expected)
+    got, want = _sheets(out / "matrices.xlsx"), _sheets(tmp_path / "expected.xlsx")
+    assert list(got) == [*want, "cases per attribute value"]
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+    assert got["case x code (segments)"].iloc[-1, -1] == len(codings)  # the margin counts every coding once
+    sizes = got["cases per attribute value"]
+    for a in attributes:
+        labels = corpus.cases[a].astype(object).where(corpus.cases[a].notna(), "(missing)").astype(str)
+        mine = sizes[sizes["attribute"] == a]
+        assert dict(zip(mine["value"].astype(str), mine["cases"], strict=True)) == labels.value_counts().to_dict()
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["outputs"] == ["codings.csv", "codes.xlsx", "matrices.xlsx", "run.json"]
+
+
+def _respondents(tmp_path: Path) -> Path:
+    """Answers of respondents to several questions (a case spans partitions), with awkward attribute columns."""
+    answers = pd.read_csv(SURVEY)["answer"].tolist()
+    rows = []
+    for i, text in enumerate(answers[:30]):
+        who = f"P{i % 7}"
+        rows.append({"id": f"A{i:02d}", "respondent": who, "answer": text,
+                     "region": ["north", "south", "east"][i % 3],  # differs between a respondent's rows: first wins
+                     "age": "n/a" if i == 4 else str(20 + i % 7),  # P4's first answer says n/a: a text column, numbers elsewhere
+                     "score": "" if i % 7 == 3 else f"{(i % 7) / 2}",
+                     "study": "other" if i % 7 == 6 else "ai_in_government"})  # fmt: skip
+    path = tmp_path / "respondents.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_case_table_and_code_by_attribute_from_partitions_equal_one_process(client, codebook, tmp_path):
+    from qualcode import matrices
+
+    path = _respondents(tmp_path)
+    corpus = qc.read_corpus(path, case_column="respondent")
+    read = distributed.read_options(case_column="respondent")
+    coder = qc.Coder(codebook, embeddings=False, progress=False)
+    scoped = coder.in_scope(corpus)
+    assert 0 < len(scoped.cases) < len(corpus.cases)  # P6 answered another study
+    whole = distributed.case_table(path, read=read, client=client, partition_size=2)
+    pd.testing.assert_frame_equal(whole, corpus.cases)
+    assert corpus.cases.loc["P0", "region"] == "north" and not pd.api.types.is_numeric_dtype(corpus.cases["age"])
+    cases = distributed.case_table(path, codebook=codebook, read=read, client=client, partition_size=2)
+    pd.testing.assert_frame_equal(cases, scoped.cases)
+    pd.testing.assert_frame_equal(distributed.case_table(corpus, codebook=codebook, client=client, partition_size=3),
+                                  scoped.cases)  # fmt: skip
+
+    codings = coder.code(scoped)
+    assert len(codings) > 0
+    present = distributed.case_by_code(codings, path, codebook, "present", read=read, client=client, partition_size=2)
+    for a in ("region", "age", "score"):
+        for value in ("n_cases", "share_cases"):
+            single = matrices.code_by_attribute(codings, scoped, a, value, codebook=codebook)
+            got = distributed.code_by_attribute(present, cases, a, value)
+            pd.testing.assert_frame_equal(got, single, obj=f"{a} {value}")
+            assert got.attrs["group_sizes"] == single.attrs["group_sizes"]
+    assert distributed.code_by_attribute(present, cases, "region").to_numpy().sum() > 0
+    with pytest.raises(ValueError, match=r"must be a column of the case table"):
+        distributed.code_by_attribute(present, cases, "role")
+    for value in ("n_segments", "n_docs"):  # margins add up over partitions too
+        single = matrices.case_by_code(codings, scoped, value, margins=True, codebook=codebook)
+        dist = distributed.case_by_code(codings, path, codebook, value, margins=True, read=read, client=client,
+                                        partition_size=2)  # fmt: skip
+        pd.testing.assert_frame_equal(dist, single, check_dtype=False)

@@ -30,7 +30,7 @@ from .._params import Options, validate_params
 from ..errors import CodingsError, QualcodeWarning
 from ._codings import SOURCES, Codings
 
-__all__ = ["locate_quote", "read_codings"]
+__all__ = ["coded_doc_ids", "locate_quote", "read_codings"]
 
 logger = logging.getLogger("qualcode")
 
@@ -244,6 +244,33 @@ def _as_offset(raw: str) -> int | None:
     if not val.is_integer():
         return None
     return int(val)
+
+
+def coded_doc_ids(path: str | os.PathLike[str], *, sheet: str | int | None = None) -> list[str]:
+    """The document ids a codings file names, in file order without repeats (nothing else is checked).
+
+    What a process that reads a big corpus in parts needs first: which documents to keep for
+    :func:`read_codings` (see :func:`qualcode.distributed.read_documents`).  A file without
+    a ``doc_id`` column, or a path that is no file, names none (:func:`read_codings` says
+    what is wrong with it).
+
+    Args:
+        path: the codings file (``.csv``, ``.tsv`` or ``.xlsx``).
+        sheet: the worksheet of an XLSX file (default the first).
+
+    Returns:
+        The non-empty ``doc_id`` values.
+
+    Raises:
+        CodingsError: the file cannot be read as a table.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return []
+    frame = _read_table(p, sheet)
+    if "doc_id" not in frame.columns:
+        return []
+    return list(dict.fromkeys(v for v in map(_cell, frame["doc_id"]) if v))
 
 
 #: the declared constraints of :func:`read_codings` (checked in its body, which warns)

@@ -52,6 +52,15 @@ Failures
     task is a pure function of its partition's description); the codings are complete and the
     same.  An unreachable scheduler raises :class:`ClusterError` with one line.
 
+Human codings and matrices
+    To learn from human codings, the client needs only the documents they name:
+    :func:`read_documents` streams the inputs one partition at a time and keeps those; fit
+    the coder on them and pass ``human=`` to :func:`code` (human rows win, as in one
+    process).  The case matrices are computed from the partitions too: each worker counts
+    its own documents for :func:`case_by_code` and sends its cases' attributes for
+    :func:`case_table`; the client adds them up (:func:`code_by_attribute` follows from
+    both, :func:`build_matrices` gives all of them from one read).
+
 Streaming reads are the same documents :func:`qualcode.read_corpus` makes (tested), with two
 differences: duplicate document ids across inputs are an error (``read_corpus`` skips the
 later file), and ``meta["corpus_fingerprint"]`` is None (``meta["sources"]`` lists the inputs).
@@ -59,22 +68,43 @@ later file), and ``meta["corpus_fingerprint"]`` is None (``meta["sources"]`` lis
 
 from __future__ import annotations
 
-from ._matrices import ADDITIVE_VALUES, case_by_code
+from ._matrices import (
+    ADDITIVE_VALUES,
+    ATTRIBUTE_VALUES,
+    build_matrices,
+    case_by_code,
+    case_table,
+    code_by_attribute,
+)
 from ._run import DEFAULT_PARTITION_SIZE, ClusterError, code, connect
-from ._sources import CorpusPart, FilesPart, ReadOptions, TablePart, load, read_options, scan
+from ._sources import (
+    CorpusPart,
+    FilesPart,
+    ReadOptions,
+    TablePart,
+    load,
+    read_documents,
+    read_options,
+    scan,
+)
 
 __all__ = [
     "ADDITIVE_VALUES",
+    "ATTRIBUTE_VALUES",
     "DEFAULT_PARTITION_SIZE",
     "ClusterError",
     "CorpusPart",
     "FilesPart",
     "ReadOptions",
     "TablePart",
+    "build_matrices",
     "case_by_code",
+    "case_table",
     "code",
+    "code_by_attribute",
     "connect",
     "load",
+    "read_documents",
     "read_options",
     "scan",
 ]

@@ -252,7 +252,7 @@ def read_stage(cl: Any, codebook: Any, parts: list[Part], opts_f: Any, *, token:
     ``opts_f`` is the scattered :class:`ReadOptions`; the caller keeps it (and the returned
     futures) referenced for the whole run, so that Dask can read a partition again when a
     worker dies.  Returns the futures of the loaded parts, their summaries, the codebook
-    scope keys no document has, and the number of documents read.
+    scope keys no document has (none without a codebook), and the number of documents read.
     """
     P = len(parts)
     loaded = [cl.submit(load_part, p, opts_f, key=f"qualcode-read-{i}-{token}") for i, p in enumerate(parts)]
@@ -267,7 +267,7 @@ def read_stage(cl: Any, codebook: Any, parts: list[Part], opts_f: Any, *, token:
         msg = "duplicate document ids across the inputs (two files or tables with the same name?); rename them"
         raise IngestError(msg)
     keys = set().union(*(i[2] for i in infos)) if infos else set()
-    missing = {k for k in codebook.scope if k not in keys}
+    missing = {k for k in codebook.scope if k not in keys} if codebook is not None else set()
     return loaded, infos, missing, n_docs
 
 

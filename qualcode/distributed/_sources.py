@@ -20,12 +20,13 @@ import csv
 import hashlib
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..corpus import Corpus, Document, SourceInfo
 from ..errors import IngestError, IngestWarning
@@ -37,7 +38,7 @@ from ..readers._registry import reader_for
 from ..readers._sidecar import _cell
 from ..readers._tables import ID_COLUMNS, table_columns, table_row
 
-__all__ = ["CorpusPart", "FilesPart", "ReadOptions", "TablePart", "load", "scan"]
+__all__ = ["CorpusPart", "FilesPart", "ReadOptions", "TablePart", "load", "read_documents", "read_part", "scan"]
 
 _TABLES = (".csv", ".jsonl", ".xlsx")
 _HINT_ROWS = 500
@@ -489,8 +490,24 @@ def load(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str]]:
     Raises:
         IngestError: a bad file (``strict`` or a file named directly), a bad row.
     """
+    corpus, notes, _raw = read_part(part, opts)
+    return corpus, notes
+
+
+def read_part(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str], dict[str, dict[str, Any]] | None]:
+    """:func:`load`, plus the case attributes the partition's files give, as read (before the sidecar).
+
+    The raw values let the client build the case table of the whole corpus exactly as
+    :func:`qualcode.read_corpus` does (the first file to give a value wins, then the sidecar;
+    numbers decided over the whole column), which a partition's own typed table cannot
+    (a column can be all numbers in one partition and not in another).  None for a
+    :class:`CorpusPart`, whose case rows are already the corpus's.
+
+    Raises:
+        IngestError: a bad file (``strict`` or a file named directly), a bad row.
+    """
     if isinstance(part, CorpusPart):
-        return part.corpus, []
+        return part.corpus, [], None
     found: list[tuple[Document, dict[str, dict[str, Any]]]] = []
     notes: list[str] = []
     side = opts.sidecar
@@ -512,7 +529,8 @@ def load(part: Part, opts: ReadOptions) -> tuple[Corpus, list[str]]:
                 notes.append(f"skipped: {exc}")
     else:
         found = [finalise(p, language=_lang(opts), kind=_kind(opts), sidecar=side) for p in _table_docs(part, opts)]
-    return _corpus(found, side), notes
+    corpus, raw = _corpus(found, side)
+    return corpus, notes, raw
 
 
 def _lang(opts: ReadOptions) -> str | None:
@@ -564,13 +582,78 @@ def _table_docs(part: TablePart, opts: ReadOptions) -> list[Any]:
     return out
 
 
-def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]], side: Sidecar | None) -> Corpus:
-    """A Corpus with its case table built as :func:`qualcode.read_corpus` builds it."""
+def _corpus(found: list[tuple[Document, dict[str, dict[str, Any]]]],
+            side: Sidecar | None) -> tuple[Corpus, dict[str, dict[str, Any]]]:  # fmt: skip
+    """A Corpus with its case table built as :func:`qualcode.read_corpus` builds it, and the files' raw case attributes."""
     docs = [d for d, _ in found]
     case_attrs: dict[str, dict[str, Any]] = {}
     for _d, cases in found:
         merge_case_attributes(case_attrs, cases)
-    return Corpus(docs, cases=case_table(docs, case_attrs, side, []))
+    raw = {cid: dict(attrs) for cid, attrs in case_attrs.items()}  # case_table adds the sidecar's values in place
+    return Corpus(docs, cases=case_table(docs, case_attrs, side, [])), raw
+
+
+def read_documents(
+    source: Corpus | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    ids: Iterable[str],
+    *,
+    read: ReadOptions | None = None,
+    partition_size: int | None = None,
+) -> Corpus:
+    """The documents with the given ids, read in this process one partition at a time.
+
+    For the few documents the client needs whole, such as the ones a human coded (to fit a
+    Coder before the cluster codes the rest): the inputs are scanned and read partition by
+    partition, as the workers read them (:func:`scan`, :func:`load`), and only the wanted
+    documents are kept, so this process holds one partition plus the wanted documents, never
+    the whole corpus.
+
+    Example::
+
+        ids = set(pd.read_csv("human.csv")["doc_id"])
+        subset = distributed.read_documents("answers.csv", ids)
+        human = qc.read_codings("human.csv", subset)
+        coder.fit(subset, human)
+        codings = distributed.code(coder, "answers.csv", workers=8, human=human)
+
+    Args:
+        source: files and folders, as for :func:`qualcode.read_corpus` (or a Corpus in
+            memory, of which this is the subset).
+        ids: the document ids wanted.  Ids that no input has are left out: compare them with
+            the result's ``doc_ids``.
+        read: reading options (:func:`read_options`).
+        partition_size: documents (files, or table rows) read at a time (default 2,000).
+
+    Returns:
+        A Corpus of the documents found, in corpus order, with the case rows of their cases
+        (as the partitions holding those documents give them: a case attribute that another
+        file gives first in the whole corpus can differ).
+
+    Raises:
+        IngestError: an input is bad (named by file and line), or ids repeat within a table.
+    """
+    wanted = {str(i) for i in ids}
+    if isinstance(source, Corpus):
+        return source.subset([i for i in source.doc_ids if i in wanted])
+    if not wanted:
+        return Corpus([])
+    parts, opts = scan(source, partition_size=int(partition_size or 2000), options=read)
+    docs: list[Document] = []
+    cases: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for part in parts:
+        corpus, _notes = load(part, opts)  # one partition at a time; the cluster run reports the notes
+        hits = [i for i in corpus.doc_ids if i in wanted and i not in seen]  # a repeated id: code() reports it
+        seen.update(hits)
+        if hits:
+            keep = corpus.subset(hits)
+            docs.extend(keep.documents)
+            cases.append(keep.cases)
+        del corpus
+    if not cases:
+        return Corpus([])
+    table = pd.concat(cases, sort=False)
+    return Corpus(docs, cases=table[~table.index.duplicated(keep="first")])
 
 
 def read_options(**kwargs: Any) -> ReadOptions:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..coding import Coder, Reference
 from ..corpus import Corpus
-from ._sources import Part, ReadOptions, load
+from ._sources import Part, ReadOptions, read_part
 
 __all__ = ["CoderSpec", "Loaded", "code_part", "count", "load_part", "reference", "score_part", "take"]
 
@@ -76,12 +76,15 @@ class Loaded:
         notes: warnings met while reading (files skipped).
         keys: document attribute names and case table columns present (for the scope).
         ids: 64-bit hashes of the document ids (duplicate check across partitions).
+        case_rows: the case attributes its files give, as read (see
+            :func:`qualcode.distributed._sources.read_part`); None for a Corpus in memory.
     """
 
     corpus: Corpus
     notes: list[str] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    case_rows: dict[str, dict[str, Any]] | None = None
     _scoped: dict[frozenset[str], Corpus] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -112,13 +115,13 @@ def load_part(part: Part, opts: ReadOptions) -> Loaded:
     """Read one partition (see :func:`qualcode.distributed._sources.load`)."""
     import hashlib
 
-    corpus, notes = load(part, opts)
+    corpus, notes, raw = read_part(part, opts)
     keys = set(map(str, corpus.cases.columns)) | {k for d in corpus.documents for k in d.attributes}
     ids = np.array(
         [int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "little") for i in corpus.doc_ids],
         dtype=np.uint64,
     )
-    return Loaded(corpus, notes, keys, ids)
+    return Loaded(corpus, notes, keys, ids, raw)
 
 
 def info(loaded: Loaded) -> tuple[int, list[str], set[str], np.ndarray]:

@@ -21,9 +21,16 @@ log = logging.getLogger("qualcode")
 _MAX_GROUPS = 12
 
 
-def report_attributes(corpus: Corpus) -> list[str]:
-    """Case attributes worth a code × attribute matrix: 2..12 distinct values, not unique ids."""
-    cases = corpus.cases
+def report_attributes(corpus: Corpus | pd.DataFrame) -> list[str]:
+    """Case attributes worth a code × attribute matrix: 2..12 distinct values, not unique ids.
+
+    Args:
+        corpus: the corpus, or its case table (``corpus.cases``).
+
+    Returns:
+        The column names, in table order.
+    """
+    cases = corpus if isinstance(corpus, pd.DataFrame) else corpus.cases
     out = []
     for col in cases.columns:
         values = cases[col].dropna().astype(str)
