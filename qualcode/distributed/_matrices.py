@@ -100,16 +100,16 @@ def _by_partition(
     timeout: float,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """One read of the partitions on the workers: the case x code matrix of ``value`` and/or the case table."""
-    from ._run import DEFAULT_PARTITION_SIZE, connect, read_stage
+    from ._run import DEFAULT_PARTITION_SIZE, connect, constant, read_stage
 
     size = int(partition_size or DEFAULT_PARTITION_SIZE)
     parts, opts = _parts(source, size, read)
     token = uuid.uuid4().hex[:12]  # unique task keys: another run on the same scheduler never shares them
     with connect(client, workers=workers, scheduler=scheduler, timeout=timeout) as cl:
-        opts_f = cl.scatter(opts, broadcast=True, hash=False)  # referenced until the end (retries)
+        opts_f = constant(cl, opts, f"qualcode-options-tables-{token}")  # referenced until the end (retries)
         loaded, _infos, missing, _n = read_stage(cl, codebook, parts, opts_f, token=f"tables-{token}", show=False,
                                                  hook=None)  # fmt: skip
-        cb_f = cl.scatter(codebook, broadcast=True, hash=False) if codebook is not None else None
+        cb_f = constant(cl, codebook, f"qualcode-codebook-{token}") if codebook is not None else None
         matrix_f: list[Any] = []
         if value is not None:
             assert codings is not None

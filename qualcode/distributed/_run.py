@@ -31,6 +31,7 @@ from ._tasks import (
     code_part,
     count,
     info,
+    keep,
     load_part,
     reference,
     score_part,
@@ -245,11 +246,23 @@ def _human(human: Codings | pd.DataFrame | None) -> pd.DataFrame | None:
     return f[f["source"] == "human"].reset_index(drop=True)
 
 
+def constant(cl: Any, value: Any, key: str) -> Any:
+    """A future of ``value`` that the cluster can make again when the worker holding it dies.
+
+    Scattered data has no lineage: Dask's active memory manager drops the extra replicas of a
+    broadcast that no task is waiting for, and when the one worker left holding it dies the
+    data is lost and every task that needs it is cancelled.  A task that returns ``value``
+    (carried in the task itself) is simply run again.  For the small inputs of a run (the
+    coder, reading options, human codings), not for big tables.
+    """
+    return cl.submit(keep, value, key=key, pure=False)
+
+
 def read_stage(cl: Any, codebook: Any, parts: list[Part], opts_f: Any, *, token: str, show: bool,
                hook: Any) -> tuple[list[Any], list[Any], set[str], int]:  # fmt: skip
     """Read every partition on the workers.
 
-    ``opts_f`` is the scattered :class:`ReadOptions`; the caller keeps it (and the returned
+    ``opts_f`` is the future of the :class:`ReadOptions` (:func:`constant`); the caller keeps it (and the returned
     futures) referenced for the whole run, so that Dask can read a partition again when a
     worker dies.  Returns the futures of the loaded parts, their summaries, the codebook
     scope keys no document has (none without a codebook), and the number of documents read.
@@ -276,12 +289,12 @@ def _run(cl: Any, coder: Coder, source: Any, parts: list[Part], opts: ReadOption
     spec = _spec(coder)
     tok = spec.token
     n_workers = len(cl.scheduler_info().get("workers", {}))
-    spec_f = cl.scatter(spec, broadcast=True, hash=False)
-    human_s = cl.scatter(human_f, broadcast=True, hash=False) if human_f is not None and len(human_f) else None
+    spec_f = constant(cl, spec, f"qualcode-spec-{tok}")
+    human_s = constant(cl, human_f, f"qualcode-human-{tok}") if human_f is not None and len(human_f) else None
     P = len(parts)
     if show:
         print(f"qualcode: {P} partitions on {n_workers} Dask workers", file=sys.stderr, flush=True)
-    opts_f = cl.scatter(opts, broadcast=True, hash=False)  # referenced until the run ends (retries)
+    opts_f = constant(cl, opts, f"qualcode-options-{tok}")  # referenced until the run ends (retries)
     loaded, infos, missing, n_docs = read_stage(cl, coder.codebook, parts, opts_f, token=tok, show=show, hook=hook)
     stats = Stats()
     ref = None

@@ -4,7 +4,7 @@ Every function here is a plain function of picklable arguments, so that Dask can
 any worker and run it again when a worker dies (reading is repeated from the partition's
 description; embedding finds the vectors already written to the cache).
 
-The coder arrives once per worker as a :class:`CoderSpec` (scattered to every worker) and
+The coder arrives once per worker as a :class:`CoderSpec` (the result of a task, :func:`keep`) and
 is memoised by its token: the first task of a run on a worker loads the embedder, builds the
 rule pipelines and embeds the code prototypes; every later task of the run on that worker
 reuses them.  Tasks on one worker take turns on the coder (a lock), since the embedding
@@ -26,7 +26,7 @@ from ..coding import Coder, Reference
 from ..corpus import Corpus
 from ._sources import Part, ReadOptions, read_part
 
-__all__ = ["CoderSpec", "Loaded", "code_part", "count", "load_part", "reference", "score_part", "take"]
+__all__ = ["CoderSpec", "Loaded", "code_part", "count", "keep", "load_part", "reference", "score_part", "take"]
 
 _LOCK = threading.RLock()
 _CODERS: OrderedDict[str, Coder] = OrderedDict()
@@ -55,6 +55,11 @@ class CoderSpec:
         for k, v in self.state.items():
             setattr(coder, k, v)
         return coder
+
+
+def keep(value: Any) -> Any:
+    """``value`` itself: a run's small inputs as tasks the cluster can run again (see ``_run.constant``)."""
+    return value
 
 
 def _coder(spec: CoderSpec) -> Coder:
