@@ -84,8 +84,6 @@ def same(a: qc.Codings, b: qc.Codings) -> bool:
 
 
 def run(n: int, workers: int, partition_size: int | None) -> dict[str, object]:
-    import distributed as dd
-
     cb = qc.Codebook.load(CODEBOOK)
     out: dict[str, object] = {"n_answers": n, "workers": workers, "cores": os.cpu_count(), "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,10 +92,8 @@ def run(n: int, workers: int, partition_size: int | None) -> dict[str, object]:
         size = partition_size or max(50, n // (8 * workers))
         out["partition_size"] = size
         results: dict[str, dict[str, float | bool]] = {}
-        cluster = dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50)  # fmt: skip
-        client = dd.Client(cluster, set_as_default=False)
-        try:
+        # the LocalCluster `qualcode code --workers N` starts (distributed.connect)
+        with distributed.connect(workers=workers) as client:
             for mode, kw in (("rules-only", {"embeddings": False}), ("embeddings", {})):
                 # one process: read, then code (the backend uses every core with its own threads)
                 t0, c0 = time.perf_counter(), _cpu()
@@ -127,9 +123,6 @@ def run(n: int, workers: int, partition_size: int | None) -> dict[str, object]:
                     "embedded": dist.meta["distributed"]["embedded"],
                 }  # fmt: skip
                 print(mode, json.dumps(results[mode]), flush=True)
-        finally:
-            client.close()
-            cluster.close()
     out["results"] = results
     out["load_after"] = os.getloadavg()
     return out
