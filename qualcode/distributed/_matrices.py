@@ -295,7 +295,7 @@ def code_by_attribute(matrix: pd.DataFrame, cases: pd.DataFrame, attribute: str,
         ValueError: an unknown ``value`` or ``attribute`` (the speaker role needs the text:
             compute ``code x role`` in one process).
     """
-    from ..matrices._tables import MISSING_GROUP
+    from ..matrices._tables import MISSING_GROUP, group_labels, group_order
 
     _check_value(value, ATTRIBUTE_VALUES, "code_by_attribute", "values that follow from which cases have a code")
     if attribute not in cases.columns:
@@ -303,11 +303,10 @@ def code_by_attribute(matrix: pd.DataFrame, cases: pd.DataFrame, attribute: str,
                f"{[str(c) for c in cases.columns]}. Got {attribute!r} instead.")  # fmt: skip
         raise ValueError(msg)
     m = matrix.drop(index=_ALL, columns=_ALL, errors="ignore") if matrix.attrs.get("margins") else matrix
-    column = cases[attribute]
-    labels = column.astype("object").where(column.notna(), MISSING_GROUP).astype(str)
+    labels = group_labels(cases[attribute])
     labels.index = labels.index.astype(str)
     labels = labels.reindex(m.index.astype(str), fill_value=MISSING_GROUP)
-    order = sorted(labels.unique(), key=lambda x: (x == MISSING_GROUP, x))
+    order = group_order(labels)
     sizes = labels.groupby(labels).size().reindex(order)
     has = (m.to_numpy() > 0).astype("int64")
     counts = pd.DataFrame(has, index=labels.index, columns=m.columns).groupby(labels.to_numpy()).sum()

@@ -13,7 +13,7 @@ from .._params import Interval, ListOf, Options, check_param, validated
 from ..corpus._model import Corpus
 from ._common import CODINGS, CORPUS, check_cases, code_order, prepare_selection, unit_of
 from ._selection import Selection, shares_selection
-from ._tables import MISSING_GROUP
+from ._tables import group_labels, group_order
 
 __all__ = ["CrossCaseSummary", "cross_case_summary"]
 
@@ -132,9 +132,9 @@ def cross_case_summary(
     out["n_docs"] = f.groupby("code")["doc_id"].nunique().reindex(labels).fillna(0).astype("int64")
     pres_arr = pres.to_numpy(dtype=bool)  # stays boolean when no code is used
     for a in attrs_used:
-        grp = table[a].astype("object").where(table[a].notna(), MISSING_GROUP).astype(str)
+        grp = group_labels(table[a])
         by_group = pres.groupby(grp).any()
-        groups = sorted(by_group.index, key=lambda x: (x == MISSING_GROUP, x))
+        groups = group_order(by_group.index)
         bg = by_group.reindex(groups).to_numpy()  # groups × codes
         out[f"present_in_{a}"] = ["; ".join(g for g, p in zip(groups, bg[:, j], strict=True) if p) for j in range(len(labels))]
         out[f"absent_in_{a}"] = ["; ".join(g for g, p in zip(groups, bg[:, j], strict=True) if not p) for j in range(len(labels))]

@@ -59,6 +59,17 @@ LONG_BY = ("case", "doc_id", "code", "coder")
 MISSING_GROUP = "(missing)"
 
 
+
+def group_labels(column: pd.Series) -> pd.Series:
+    """Each value of an attribute column as its group label (a str), :data:`MISSING_GROUP` where it is missing."""
+    return column.astype("object").where(column.notna(), MISSING_GROUP).astype(str)
+
+
+def group_order(labels: Any) -> list[str]:
+    """The distinct group labels, sorted, with :data:`MISSING_GROUP` last."""
+    return sorted(set(labels), key=lambda x: (x == MISSING_GROUP, x))
+
+
 def _stat_of(value: str) -> str:
     if value in ("coverage",):
         return "n_chars"
@@ -277,13 +288,13 @@ def _groups(
         return f, gsize, gchars, gwords
     if attribute not in cases.columns:  # the options are the corpus's case attributes
         check_param("attribute", attribute, [Options(str, [*map(str, cases.columns), "role"])], func)
-    labels = cases[attribute].astype("object").where(cases[attribute].notna(), MISSING_GROUP).astype(str)
+    labels = group_labels(cases[attribute])
     gpos = labels.index.get_indexer(f["case_id"].to_numpy(dtype=object))
     f = f.assign(_group=np.where(gpos >= 0, labels.to_numpy(dtype=object)[gpos], MISSING_GROUP))
     gsize = labels.groupby(labels).size()
     gchars = tidx.case_chars.reindex(labels.index).groupby(labels).sum()
     gwords = tidx.case_words.reindex(labels.index).groupby(labels).sum()
-    order = list(dict.fromkeys(sorted(labels.unique(), key=lambda x: (x == MISSING_GROUP, x))))
+    order = group_order(labels)
     return f, gsize.reindex(order), gchars.reindex(order), gwords.reindex(order)
 
 
