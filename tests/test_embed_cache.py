@@ -136,3 +136,49 @@ def test_compact_merges_shards(tmp_path):
     assert cache.compact("toy") == 4
     assert len(list(tmp_path.rglob("shard-*.npy"))) == 1
     np.testing.assert_array_equal(cache.get("toy", ["c"])[1], [[2.0, 1.0]])
+
+
+class WritesMeanwhile(Counting):
+    """During its first call, another process (another cache on the folder) stores vectors of ``theirs``."""
+
+    def __init__(self, inner, folder, theirs):
+        super().__init__(inner)
+        self.folder, self.theirs = folder, theirs
+
+    def embed(self, texts):
+        if self.calls == 0:
+            EmbeddingCache(self.folder).put(self.model_id, self.theirs, self.inner.embed(self.theirs))
+        return super().embed(texts)
+
+
+def test_vectors_another_process_writes_meanwhile_are_not_embedded_again(default_embedder, tmp_path):
+    texts = [f"Answer {i}: the village office replied after {i} days." for i in range(8)]
+    theirs = texts[4:6]  # the third batch of two, written by the other process during the first batch
+    counting = WritesMeanwhile(default_embedder, tmp_path, theirs)
+    cache = EmbeddingCache(tmp_path)
+    got = embed_texts(counting, texts, cache=cache, batch_size=2, progress=False)
+    assert counting.texts == 6 and counting.calls == 3  # batches 1, 2 and 4
+    assert (cache.hits, cache.misses) == (2, 6)
+    np.testing.assert_allclose(got, default_embedder.embed(texts), atol=1e-5)
+    assert EmbeddingCache(tmp_path).count(default_embedder.model_id) == 8
+
+
+def test_a_shard_written_right_after_a_scan_is_seen(default_embedder, tmp_path):
+    mine, other = EmbeddingCache(tmp_path), EmbeddingCache(tmp_path)
+    other.put(default_embedder.model_id, ["first"], default_embedder.embed(["first"]))
+    assert mine.count(default_embedder.model_id) == 1  # a scan
+    other.put(default_embedder.model_id, ["second"], default_embedder.embed(["second"]))  # within the same clock tick, maybe
+    assert mine.count(default_embedder.model_id) == 2
+    assert mine.get(default_embedder.model_id, ["second"])[0].tolist() == [True]
+
+
+def test_a_shared_cache_writes_small_shards(default_embedder, tmp_path, monkeypatch):
+    import qualcode.backends._cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "SHARED_SHARD_SIZE", 3)
+    texts = [f"Jawaban {i}: kantor desa membalas setelah {i} hari." for i in range(7)]
+    embed_texts(default_embedder, texts, cache=EmbeddingCache(tmp_path / "a"), batch_size=1, progress=False)
+    embed_texts(default_embedder, texts, cache=EmbeddingCache(tmp_path / "b", shared=True), batch_size=1, progress=False)
+    assert len(list((tmp_path / "a").rglob("shard-*.keys.txt"))) == 1  # the default: 4096 per shard
+    rows = sorted(len((p).read_text().split()) for p in (tmp_path / "b").rglob("shard-*.keys.txt"))
+    assert rows == [1, 3, 3]

@@ -92,6 +92,7 @@ class _ModelStore:
         self.verified: dict[int, np.ndarray] = {}  # shard -> its checked array
         self.bad: set[int] = set()
         self._seen: set[str] = set()
+        self._scanned: tuple[int, int] | None = None  # (folder mtime, wall clock) of the last complete scan
         if folder is not None:
             meta = folder / "meta.json"
             if meta.is_file():
@@ -129,9 +130,21 @@ class _ModelStore:
         atomic_write_text(self.folder / "meta.json", json.dumps(meta, indent=1))
 
     def refresh(self) -> None:
-        """Pick up shards written since the last scan (by this or another process)."""
-        if self.folder is None or not self.folder.is_dir():
+        """Pick up shards written since the last scan (by this or another process).
+
+        The folder is listed again only when its modification time moved since a scan made
+        well after that time (a file created since then moves it past the old value, however
+        coarse the file system's clock), so a check before every batch costs one ``stat``.
+        """
+        if self.folder is None:
             return
+        try:
+            mtime = self.folder.stat().st_mtime_ns
+        except OSError:
+            return
+        if self._scanned is not None and self._scanned[0] == mtime and self._scanned[1] - mtime > _CLOCK_NS:
+            return
+        now = time.time_ns()
         for keys_file in sorted(self.folder.glob("shard-*.keys.txt")):
             name = keys_file.name
             if name in self._seen:
@@ -158,6 +171,7 @@ class _ModelStore:
             self.sums.append(info)
             for row, key in enumerate(keys):
                 self.index.setdefault(key, (n, row))
+        self._scanned = (mtime, now)
 
     @staticmethod
     def _read_keys(keys_file: Path, sums: Path) -> tuple[list[str], dict[str, Any]]:
@@ -313,6 +327,12 @@ class _ModelStore:
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 
+#: vectors per shard :func:`embed_texts` writes into a cache shared with concurrent writers
+SHARED_SHARD_SIZE = 512
+
+#: the coarsest file-system clock trusted by :meth:`_ModelStore.refresh` (ns)
+_CLOCK_NS = 100_000_000
+
 
 def _vectors_ok(arr: np.ndarray) -> bool:
     """Finite, and no all-zero row (an L2-normalised embedding is never zero)."""
@@ -334,6 +354,11 @@ class EmbeddingCache:
     Args:
         directory: the cache folder (created when first written); ``None`` keeps vectors in
             memory for the life of the object.
+        shared: other processes embed into the same folder at the same time (the workers of a
+            Dask cluster): :func:`embed_texts` then writes a shard every
+            :data:`SHARED_SHARD_SIZE` vectors instead of every ``shard_size``, so that the
+            others find them sooner (it looks for vectors written by others before every batch
+            in any case).
 
     Attributes:
         hits: texts found in the cache so far (after deduplication).
@@ -346,8 +371,9 @@ class EmbeddingCache:
         [True, False]
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None):
+    def __init__(self, directory: str | os.PathLike[str] | None, *, shared: bool = False):
         self.directory = None if directory is None else Path(directory)
+        self.shared = bool(shared)
         if self.directory is not None and self.directory.exists() and not self.directory.is_dir():
             msg = f"embedding cache path {self.directory} exists and is not a folder."
             raise EmbeddingError(msg)
@@ -570,6 +596,8 @@ def embed_texts(
         if got is not None:
             uniq = got
     todo = np.flatnonzero(~found).tolist()
+    if cache is not None and cache.shared and cache.directory is not None:
+        shard_size = min(shard_size, SHARED_SHARD_SIZE)
     if cache is not None:
         cache.hits += n_uniq - len(todo)
         cache.misses += len(todo)
@@ -602,12 +630,32 @@ def embed_texts(
             if parallel:
                 pool = ThreadPoolExecutor(max_workers=workers)
                 # bounded: at most `workers` batches in flight
-                results: Iterable[np.ndarray] = _bounded_map(pool, run, batches, workers)
+                results: Iterable[tuple[Sequence[int], np.ndarray]] = zip(
+                    batches, _bounded_map(pool, run, batches, workers), strict=True
+                )
             else:
                 pool = None
-                results = map(run, batches)
+                shared = cache is not None and cache.directory is not None
+
+                def late(batch: Sequence[int]) -> Sequence[int]:
+                    """The rows of ``batch`` still to embed: another process sharing the cache may have written some."""
+                    if not shared or uniq is None:
+                        return batch
+                    assert cache is not None
+                    got = np.zeros((len(batch), uniq.shape[1]), dtype=np.float32)
+                    hit, _ = cache.get_keys(model_id, [keys[i] for i in batch], out=got)
+                    if not hit.any():
+                        return batch
+                    uniq[np.asarray(batch)[hit]] = got[hit]
+                    n_hit = int(hit.sum())
+                    cache.hits += n_hit
+                    cache.misses -= n_hit
+                    bar.update(n_hit)
+                    return [i for i, h in zip(batch, hit, strict=True) if not h]
+
+                results = ((b, run(b)) for b in map(late, batches) if len(b))
             try:
-                for batch, vecs in zip(batches, results, strict=True):
+                for batch, vecs in results:
                     if uniq is None:
                         uniq = np.zeros((n_uniq, vecs.shape[1]), dtype=np.float32)
                     elif vecs.shape[1] != uniq.shape[1]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends import EmbeddingCache
 from ..coding import Coder, Reference
 from ..corpus import Corpus
 from ._sources import Part, ReadOptions, read_part
@@ -67,6 +68,8 @@ def _coder(spec: CoderSpec) -> Coder:
         c = _CODERS.get(spec.token)
         if c is None:
             c = _CODERS[spec.token] = spec.build()
+            if c.embeddings:  # the other workers write into the same cache folder meanwhile
+                c.cache_ = EmbeddingCache(c.cache_dir, shared=True)
             while len(_CODERS) > _KEEP:
                 _CODERS.popitem(last=False)
         return c
