@@ -128,14 +128,14 @@ def test_case_by_code_from_partitions_equals_the_single_process_matrix(client, c
 
     corpus = qc.read_corpus(SAMPLE)
     codings = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
-    for value in ("n_segments", "present", "n_chars"):
+    for value in ("n_segments", "present", "n_chars", "coverage"):  # coverage: focus-group speakers are cases too
         single = matrices.case_by_code(codings, corpus, value, codebook=codebook)
         assert single.to_numpy().sum() > 0
         for source, size in ((corpus, 7), (SAMPLE, 5)):  # in memory, and streamed from the files
             dist = distributed.case_by_code(codings, source, codebook, value, client=client, partition_size=size)
-            pd.testing.assert_frame_equal(dist, single, check_dtype=False, check_names=False)
+            pd.testing.assert_frame_equal(dist, single, check_dtype=False, check_names=False, obj=value)
     with pytest.raises(ValueError, match=r"'value' parameter of distributed.case_by_code must be one of"):
-        distributed.case_by_code(codings, corpus, codebook, "coverage", client=client)
+        distributed.case_by_code(codings, corpus, codebook, "row_pct", client=client)
 
 
 def test_real_embedder_codings_equal_the_single_process_run_and_a_second_run_embeds_nothing(client, codebook, tmp_path):
@@ -322,7 +322,7 @@ def _sheets(path: Path) -> dict[str, pd.DataFrame]:
 
 
 def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_path):
-    from qualcode import matrices, reports
+    from qualcode import reports
 
     out = tmp_path / "out"
     assert main(["code", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out), "--rules-only",
@@ -336,15 +336,10 @@ def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_pa
     codings.to_csv(tmp_path / "single.csv")
     pd.testing.assert_frame_equal(pd.read_csv(out / "codings.csv"), pd.read_csv(tmp_path / "single.csv"))
 
-    kw = {"codebook": codebook, "aggregate": "children"}
-    expected = {
-        "case x code (segments)": matrices.case_by_code(codings, corpus, "n_segments", margins=True, **kw),
-        "case x code (presence)": matrices.case_by_code(codings, corpus, "present", **kw),
-    }
+    expected = {k: v for k, v in reports.build_matrices(codings, corpus, codebook).items() if k != "framework matrix"}
     attributes = reports.report_attributes(corpus)
     assert {"gov_level", "gender", "area"} <= set(attributes)  # interview cases and survey respondents
-    for a in attributes:
-        expected[f"code x {a}"] = matrices.code_by_attribute(codings, corpus, a, "n_cases", **kw)
+    assert {f"code x {a}" for a in attributes} | {"case x code (coverage %)", "co-occurrence (c)"} <= set(expected)
     reports.write_xlsx(tmp_path / "expected.xlsx", expected)
     got, want = _sheets(out / "matrices.xlsx"), _sheets(tmp_path / "expected.xlsx")
     assert list(got) == [*want, "cases per attribute value"]
@@ -405,8 +400,10 @@ def test_case_table_and_code_by_attribute_from_partitions_equal_one_process(clie
     assert distributed.code_by_attribute(present, cases, "region").to_numpy().sum() > 0
     with pytest.raises(ValueError, match=r"must be a column of the case table"):
         distributed.code_by_attribute(present, cases, "role")
-    for value in ("n_segments", "n_docs"):  # margins add up over partitions too
+    for value in ("n_segments", "n_docs", "coverage", "normalized"):  # margins add up over partitions too
         single = matrices.case_by_code(codings, scoped, value, margins=True, codebook=codebook)
         dist = distributed.case_by_code(codings, path, codebook, value, margins=True, read=read, client=client,
                                         partition_size=2)  # fmt: skip
-        pd.testing.assert_frame_equal(dist, single, check_dtype=False)
+        pd.testing.assert_frame_equal(dist, single, check_dtype=False, obj=value)
+    assert 0 < distributed.case_by_code(codings, path, codebook, "coverage", read=read, client=client,
+                                        partition_size=2).max().max() <= 1  # fmt: skip

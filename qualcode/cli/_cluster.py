@@ -15,11 +15,12 @@ of ``--workers`` processes, started once, or the running cluster at ``--schedule
 
 Outputs (in ``--out DIR``, swapped into place like the single-process job): ``codings.csv``,
 ``codes.xlsx`` (per code: codings by source, documents and cases), ``matrices.xlsx`` (case
-× code codings with margins and presence, code × case attribute: cases with the code per
-value, and the cases per value; each sheet equals the single-process sheet of the same name)
-and ``run.json``.  ``--no-reports`` leaves out ``matrices.xlsx``.  ``segments.csv``, coverage,
-co-occurrence and framework matrices, figures and reports need the whole corpus in one
-process: run the single-process job (or build them in Python) on a corpus that fits.
+× code codings with margins, coverage % and presence, code × case attribute: cases with the
+code per value, co-occurrence counts and c-coefficients, and the cases per value; each sheet
+equals the single-process sheet of the same name) and ``run.json``.  ``--no-reports`` leaves
+out ``matrices.xlsx``.  ``segments.csv``, the framework matrix (quotes), figures and reports
+need the whole corpus in one process: run the single-process job (or build them in Python) on
+a corpus that fits.
 """
 
 from __future__ import annotations

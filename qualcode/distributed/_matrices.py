@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..codebook import Codebook
@@ -34,10 +36,13 @@ from ..readers._corpus import _cases_frame, merge_case_attributes
 from ._sources import Part, ReadOptions, corpus_parts, scan
 from ._tasks import Loaded
 
-__all__ = ["ADDITIVE_VALUES", "ATTRIBUTE_VALUES", "build_matrices", "case_by_code", "case_table", "code_by_attribute"]
+__all__ = ["ADDITIVE_VALUES", "ATTRIBUTE_VALUES", "PER_SIZE_VALUES", "build_matrices", "case_by_code", "case_table", "code_by_attribute"]
 
 #: cell values that add up over disjoint sets of documents (``present`` is combined with max)
 ADDITIVE_VALUES: tuple[str, ...] = ("n_segments", "present", "n_docs", "n_chars", "n_words")
+
+#: cell values that are a sum over documents divided by the case's size (also a sum over documents)
+PER_SIZE_VALUES: dict[str, tuple[str, str]] = {"coverage": ("n_chars", "chars"), "normalized": ("n_segments", "words")}
 
 #: code x attribute values that follow from which cases have a code
 ATTRIBUTE_VALUES: tuple[str, ...] = ("n_cases", "share_cases")
@@ -60,15 +65,22 @@ class CaseRows:
     raw: dict[str, dict[str, Any]] | None
 
 
-def matrix_part(loaded: Loaded, codebook: Codebook, missing: set[str], frame: pd.DataFrame, value: str,
-                margins: bool = False) -> pd.DataFrame:  # fmt: skip
-    """The case x code table of one partition's documents (in the codebook's scope)."""
+def matrix_part(loaded: Loaded, codebook: Codebook, missing: set[str], frame: pd.DataFrame,
+                specs: tuple[tuple[str, bool], ...], sizes: bool = False) -> tuple[list[pd.DataFrame], pd.DataFrame | None]:  # fmt: skip
+    """One partition's case x code tables (``(value, margins)`` each) and, with ``sizes``, its cases' characters and words.
+
+    ``frame`` holds the codings of this partition's documents (the client splits them).
+    """
     from .. import matrices
+    from ..matrices._common import text_index
 
     part = loaded.in_scope(codebook, missing)
-    mine = frame[frame["doc_id"].astype(str).isin(set(part.doc_ids))]
-    return matrices.case_by_code(Codings(mine.reset_index(drop=True)), part, value, codebook=codebook,
-                                 margins=margins)  # fmt: skip
+    mine = Codings(frame[frame["doc_id"].astype(str).isin(set(part.doc_ids))].reset_index(drop=True))
+    tables = [matrices.case_by_code(mine, part, value, codebook=codebook, margins=margins) for value, margins in specs]
+    if not sizes:
+        return tables, None
+    tidx = text_index(part)
+    return tables, pd.DataFrame({"chars": tidx.case_chars, "words": tidx.case_words})
 
 
 def case_part(loaded: Loaded, codebook: Codebook | None, missing: set[str]) -> CaseRows:
@@ -84,13 +96,26 @@ def _parts(source: Any, size: int, read: ReadOptions | None) -> tuple[list[Part]
     return scan(source, partition_size=size, options=read)
 
 
+def _split(codings: Codings, ids: list[np.ndarray]) -> list[pd.DataFrame]:
+    """The codings of each partition's documents (by the 64-bit id hashes the partitions report)."""
+    from ._tasks import doc_hashes
+
+    frame = codings.to_frame()
+    owner = pd.Series(np.repeat(np.arange(len(ids)), [len(i) for i in ids]),
+                      index=np.concatenate(ids) if ids else np.zeros(0, dtype=np.uint64))  # fmt: skip
+    which = owner.reindex(doc_hashes(frame["doc_id"].astype(str).tolist())).fillna(-1).to_numpy(np.int64)
+    order = np.argsort(which, kind="stable")  # one pass, not one scan of the table per partition
+    bounds = np.searchsorted(which[order], np.arange(len(ids) + 1))
+    return [frame.iloc[order[bounds[i] : bounds[i + 1]]].reset_index(drop=True) for i in range(len(ids))]
+
+
 def _by_partition(
     codings: Codings | None,
     source: Any,
     codebook: Codebook | None,
-    value: str | None,
+    specs: Sequence[tuple[str, bool]],
     *,
-    margins: bool,
+    sizes: bool = False,
     cases: bool,
     client: Any,
     workers: int | None,
@@ -98,8 +123,14 @@ def _by_partition(
     partition_size: int | None,
     read: ReadOptions | None,
     timeout: float,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """One read of the partitions on the workers: the case x code matrix of ``value`` and/or the case table."""
+) -> tuple[list[pd.DataFrame], pd.DataFrame | None, pd.DataFrame | None]:
+    """One read of the partitions on the workers.
+
+    Returns the case x code matrices of ``specs`` (``(value, margins)``, values of
+    :data:`ADDITIVE_VALUES`), the cases' characters and words (with ``sizes``) and the case
+    table (with ``cases``).  Each partition's task carries the codings of its own documents (a
+    task the cluster can run again when a worker dies), not the whole table.
+    """
     from ._run import DEFAULT_PARTITION_SIZE, connect, constant, read_stage
 
     size = int(partition_size or DEFAULT_PARTITION_SIZE)
@@ -107,29 +138,39 @@ def _by_partition(
     token = uuid.uuid4().hex[:12]  # unique task keys: another run on the same scheduler never shares them
     with connect(client, workers=workers, scheduler=scheduler, timeout=timeout) as cl:
         opts_f = constant(cl, opts, f"qualcode-options-tables-{token}")  # referenced until the end (retries)
-        loaded, _infos, missing, _n = read_stage(cl, codebook, parts, opts_f, token=f"tables-{token}", show=False,
-                                                 hook=None)  # fmt: skip
+        loaded, infos, missing, _n = read_stage(cl, codebook, parts, opts_f, token=f"tables-{token}", show=False,
+                                                hook=None)  # fmt: skip
         cb_f = constant(cl, codebook, f"qualcode-codebook-{token}") if codebook is not None else None
         matrix_f: list[Any] = []
-        if value is not None:
+        if specs or sizes:
             assert codings is not None
-            frame_f = cl.scatter(codings.to_frame(), broadcast=True, hash=False)
-            matrix_f = [cl.submit(matrix_part, f, cb_f, missing, frame_f, value, margins,
+            with warnings.catch_warnings():  # a partition's codings travel in its task, by design
+                warnings.filterwarnings("ignore", message=".*[Ll]arge graph.*")
+                slices = _split(codings, [i[3] for i in infos])
+                frames_f = [constant(cl, f, f"qualcode-codings-{i}-{token}") for i, f in enumerate(slices)]
+                del slices
+            matrix_f = [cl.submit(matrix_part, f, cb_f, missing, frames_f[i], tuple(specs), sizes,
                                   key=f"qualcode-matrix-{i}-{token}") for i, f in enumerate(loaded)]  # fmt: skip
         rows_f = [cl.submit(case_part, f, cb_f, missing, key=f"qualcode-cases-{i}-{token}")
                   for i, f in enumerate(loaded)] if cases else []  # fmt: skip
         pieces = cl.gather(matrix_f)
         rows: list[CaseRows] = cl.gather(rows_f)
-    matrix = _add_up(pieces, value, margins, codebook, len(parts)) if value is not None else None
-    if matrix is not None and isinstance(source, Corpus) and len(matrix.index):
+    out = [_add_up([p[0][k] for p in pieces], value, margins, codebook, len(parts)) for k, (value, margins) in enumerate(specs)]
+    if isinstance(source, Corpus):
         from ._tasks import scoped
 
         order = [str(c) for c in (scoped(source, codebook, missing) if codebook is not None else source).cases.index]
-        attrs = matrix.attrs
-        matrix = matrix.reindex(index=pd.Index(order + ([_ALL] if margins else []), name=matrix.index.name))
-        matrix.attrs = attrs
+        for k, (_value, margins) in enumerate(specs):
+            if len(out[k].index):
+                attrs = out[k].attrs
+                out[k] = out[k].reindex(index=pd.Index(order + ([_ALL] if margins else []), name=out[k].index.name))
+                out[k].attrs = attrs
+    size_table = None
+    if sizes:
+        found = [p[1] for p in pieces if p[1] is not None and len(p[1])]
+        size_table = pd.concat(found).groupby(level=0, sort=False).sum() if found else pd.DataFrame(columns=["chars", "words"])
     table = _case_table(rows, source, opts) if cases else None
-    return matrix, table
+    return out, size_table, table
 
 
 def _add_up(pieces: list[pd.DataFrame], value: str, margins: bool, codebook: Codebook | None,
@@ -200,7 +241,9 @@ def case_by_code(
         source: the same corpus or input paths the codings were made from.
         codebook: the codebook (its scope decides the cases; columns in codebook order, parents
             rolling up their children as in :func:`qualcode.matrices.case_by_code`).
-        value: one of :data:`ADDITIVE_VALUES`.
+        value: one of :data:`ADDITIVE_VALUES`, or ``coverage`` / ``normalized`` (a sum over
+            documents divided by the case's characters / per 1,000 of its words, both summed
+            over the partitions).
         margins: add the ``"All"`` row and column of :func:`qualcode.matrices.case_by_code`
             (each coding counted once, also when it counts for a parent and a child).
         client: a ``distributed.Client`` to run on (as in :func:`qualcode.distributed.code`).
@@ -214,15 +257,32 @@ def case_by_code(
         The matrix :func:`qualcode.matrices.case_by_code` gives for the whole corpus.
 
     Raises:
-        ValueError: ``value`` does not add up over documents (coverage, percentages, quotes:
-            compute them from this matrix and the case lengths, or in one process).
+        ValueError: ``value`` does not follow from sums over documents (percentages of row or
+            column totals, quotes: compute them from this matrix, or in one process).
     """
-    _check_value(value, ADDITIVE_VALUES, "case_by_code", "values that add up over documents")
-    matrix, _ = _by_partition(codings, source, codebook, value, margins=margins, cases=False, client=client,
-                              workers=workers, scheduler=scheduler, partition_size=partition_size, read=read,
-                              timeout=timeout)  # fmt: skip
-    assert matrix is not None
+    _check_value(value, (*ADDITIVE_VALUES, *PER_SIZE_VALUES), "case_by_code",
+                 "values that add up over documents, or such a sum divided by the case's size")  # fmt: skip
+    stat, size = PER_SIZE_VALUES.get(value, (value, ""))
+    (matrix,), sizes, _ = _by_partition(codings, source, codebook, [(stat, margins)], sizes=bool(size), cases=False,
+                                        client=client, workers=workers, scheduler=scheduler,
+                                        partition_size=partition_size, read=read, timeout=timeout)  # fmt: skip
+    if size and sizes is not None:
+        return _per_size(matrix, sizes[size], value, margins)
     return matrix
+
+
+def _per_size(counts: pd.DataFrame, sizes: pd.Series, value: str, margins: bool) -> pd.DataFrame:
+    """``coverage`` / ``normalized`` from the summed counts and the summed case sizes (as one process computes them)."""
+    from ..matrices._tables import _values
+
+    if not len(counts.index):
+        return counts
+    rows = counts.index.drop(_ALL) if margins else counts.index
+    den = sizes.reindex(rows.astype(str), fill_value=0)
+    den.index = rows
+    out = _values(counts, value, den, axis=0, margins=margins, name=_ALL)
+    out.attrs = {**counts.attrs, "value": value}
+    return out
 
 
 def case_table(
@@ -263,9 +323,8 @@ def case_table(
         ClusterError: the scheduler is unreachable, or the cluster lost the run.
         IngestError: a streamed input is bad, or the table would be too large.
     """
-    _, table = _by_partition(None, source, codebook, None, margins=False, cases=True, client=client,
-                             workers=workers, scheduler=scheduler, partition_size=partition_size, read=read,
-                             timeout=timeout)  # fmt: skip
+    _, _, table = _by_partition(None, source, codebook, [], cases=True, client=client, workers=workers,
+                                scheduler=scheduler, partition_size=partition_size, read=read, timeout=timeout)  # fmt: skip
     assert table is not None
     return table
 
@@ -338,12 +397,17 @@ def build_matrices(
     ``matrices.xlsx`` (:func:`qualcode.reports.build_matrices`):
 
     * ``case x code (segments)``: codings per case and code, with the ``"All"`` margins;
+    * ``case x code (coverage %)``: coded characters in percent of the case's characters
+      (both summed over the partitions);
     * ``case x code (presence)``: 1 where the case has the code;
     * ``code x ATTRIBUTE``: cases with the code per value of each case attribute the reports
       compare (2 to 12 values, not an id: :func:`qualcode.reports.report_attributes`);
+    * ``co-occurrence`` and ``co-occurrence (c)``: overlapping codings (counts, and the
+      c-coefficient), from the codings alone;
 
     plus ``cases per attribute value`` (``attribute``, ``value``, ``cases``): the group sizes
-    behind those tables.  Parents roll up their children (``aggregate="children"``).
+    behind those tables.  Parents roll up their children (``aggregate="children"``) in the case
+    tables.  Only the framework matrix (quotes) of the single-process workbook is missing.
 
     Args:
         codings: the codings (for instance from :func:`qualcode.distributed.code`).
@@ -363,21 +427,29 @@ def build_matrices(
         ClusterError: the scheduler is unreachable, or the cluster lost the run.
         IngestError: a streamed input is bad.
     """
+    from .. import matrices
     from ..reports import report_attributes
 
-    seg, cases = _by_partition(codings, source, codebook, "n_segments", margins=True, cases=True, client=client,
-                               workers=workers, scheduler=scheduler, partition_size=partition_size, read=read,
-                               timeout=timeout)  # fmt: skip
-    assert seg is not None and cases is not None
+    (seg, chars), sizes, cases = _by_partition(codings, source, codebook, [("n_segments", True), ("n_chars", False)],
+                                               sizes=True, cases=True, client=client, workers=workers,
+                                               scheduler=scheduler, partition_size=partition_size, read=read,
+                                               timeout=timeout)  # fmt: skip
+    assert sizes is not None and cases is not None
     inner = seg.drop(index=_ALL, columns=_ALL, errors="ignore")
     present = (inner > 0).astype("int64")
     present.attrs = {**seg.attrs, "value": "present", "margins": False}
-    sheets = {"case x code (segments)": seg, "case x code (presence)": present}
-    sizes = []
+    coverage = _per_size(chars, sizes["chars"], "coverage", False)
+    percent = (coverage * 100).round(2)  # as qualcode.reports.build_matrices: percent of the case's characters
+    percent.attrs = {**coverage.attrs, "unit_of_value": "percent of the case's characters"}
+    sheets = {"case x code (segments)": seg, "case x code (coverage %)": percent, "case x code (presence)": present}
+    groups = []
     for attribute in report_attributes(cases):
         table = code_by_attribute(present, cases, attribute, "n_cases")
         sheets[f"code x {attribute}"] = table
-        sizes += [(attribute, group, n) for group, n in table.attrs["group_sizes"].items()]
-    if sizes:
-        sheets["cases per attribute value"] = pd.DataFrame(sizes, columns=["attribute", "value", "cases"])
+        groups += [(attribute, group, n) for group, n in table.attrs["group_sizes"].items()]
+    # from the codings alone, here, as one process computes them
+    sheets["co-occurrence"] = matrices.cooccurrence(codings, level="segment", measure="count")
+    sheets["co-occurrence (c)"] = matrices.cooccurrence(codings, level="segment", measure="c")
+    if groups:
+        sheets["cases per attribute value"] = pd.DataFrame(groups, columns=["attribute", "value", "cases"])
     return sheets

@@ -27,7 +27,7 @@ from ..coding import Coder, Reference
 from ..corpus import Corpus
 from ._sources import Part, ReadOptions, read_part
 
-__all__ = ["CoderSpec", "Loaded", "code_part", "count", "keep", "load_part", "reference", "score_part", "take"]
+__all__ = ["CoderSpec", "Loaded", "code_part", "count", "doc_hashes", "keep", "load_part", "reference", "score_part", "take"]
 
 _LOCK = threading.RLock()
 _CODERS: OrderedDict[str, Coder] = OrderedDict()
@@ -119,17 +119,21 @@ class Stats:
     cached: int = 0
 
 
-def load_part(part: Part, opts: ReadOptions) -> Loaded:
-    """Read one partition (see :func:`qualcode.distributed._sources.load`)."""
+def doc_hashes(doc_ids: list[str]) -> np.ndarray:
+    """64-bit hashes of document ids (what the client learns of a partition's documents)."""
     import hashlib
 
-    corpus, notes, raw = read_part(part, opts)
-    keys = set(map(str, corpus.cases.columns)) | {k for d in corpus.documents for k in d.attributes}
-    ids = np.array(
-        [int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "little") for i in corpus.doc_ids],
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(i.encode(), digest_size=8).digest(), "little") for i in doc_ids],
         dtype=np.uint64,
     )
-    return Loaded(corpus, notes, keys, ids, raw)
+
+
+def load_part(part: Part, opts: ReadOptions) -> Loaded:
+    """Read one partition (see :func:`qualcode.distributed._sources.load`)."""
+    corpus, notes, raw = read_part(part, opts)
+    keys = set(map(str, corpus.cases.columns)) | {k for d in corpus.documents for k in d.attributes}
+    return Loaded(corpus, notes, keys, doc_hashes(list(corpus.doc_ids)), raw)
 
 
 def info(loaded: Loaded) -> tuple[int, list[str], set[str], np.ndarray]:
