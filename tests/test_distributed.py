@@ -321,12 +321,17 @@ def _sheets(path: Path) -> dict[str, pd.DataFrame]:
     return pd.read_excel(path, sheet_name=None)
 
 
-def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_path):
+def test_cli_cluster_matrices_equal_the_single_process_matrices(codebook, tmp_path, capsys):
+    import re
+
     from qualcode import reports
 
     out = tmp_path / "out"
     assert main(["code", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out), "--rules-only",
-                 "--no-progress", "--workers", "2", "--partition-size", "5"]) == 0  # fmt: skip
+                 "--workers", "2", "--partition-size", "5"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    for stage in ("reading", "coding", "counting matrices"):  # progress: partitions done, stage by stage
+        assert re.search(rf"qualcode: {stage}: (\d+)/\1 partitions in", err), (stage, err[-500:])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         corpus = qc.read_corpus(SAMPLE)

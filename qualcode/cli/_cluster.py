@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
             if not args.no_reports:
                 _stage("counting the case matrices on the workers", args)
                 sheets = distributed.build_matrices(codings, paths, codebook, client=client,
-                                                    partition_size=args.partition_size)  # fmt: skip
+                                                    partition_size=args.partition_size,
+                                                    progress=not args.no_progress)  # fmt: skip
         codings.meta["settings"] = {
             k: getattr(args, k, None)
             for k in ("unit", "roles", "rules_only", "embeddings_only", "model", "threshold", "top_k", "human",

@@ -123,6 +123,7 @@ def _by_partition(
     partition_size: int | None,
     read: ReadOptions | None,
     timeout: float,
+    progress: bool = False,
 ) -> tuple[list[pd.DataFrame], pd.DataFrame | None, pd.DataFrame | None]:
     """One read of the partitions on the workers.
 
@@ -131,7 +132,7 @@ def _by_partition(
     table (with ``cases``).  Each partition's task carries the codings of its own documents (a
     task the cluster can run again when a worker dies), not the whole table.
     """
-    from ._run import DEFAULT_PARTITION_SIZE, connect, constant, read_stage
+    from ._run import DEFAULT_PARTITION_SIZE, _as_completed, _Stage, connect, constant, read_stage
 
     size = int(partition_size or DEFAULT_PARTITION_SIZE)
     parts, opts = _parts(source, size, read)
@@ -153,8 +154,8 @@ def _by_partition(
                                   key=f"qualcode-matrix-{i}-{token}") for i, f in enumerate(loaded)]  # fmt: skip
         rows_f = [cl.submit(case_part, f, cb_f, missing, key=f"qualcode-cases-{i}-{token}")
                   for i, f in enumerate(loaded)] if cases else []  # fmt: skip
-        pieces = cl.gather(matrix_f)
-        rows: list[CaseRows] = cl.gather(rows_f)
+        pieces = _as_completed(cl, matrix_f, _Stage("counting matrices", len(matrix_f), progress and bool(matrix_f), None))
+        rows: list[CaseRows] = _as_completed(cl, rows_f, _Stage("case attributes", len(rows_f), False, None))
     out = [_add_up([p[0][k] for p in pieces], value, margins, codebook, len(parts)) for k, (value, margins) in enumerate(specs)]
     if isinstance(source, Corpus):
         from ._tasks import scoped
@@ -390,6 +391,7 @@ def build_matrices(
     partition_size: int | None = None,
     read: ReadOptions | None = None,
     timeout: float = 10.0,
+    progress: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """The case matrices of ``qualcode code --workers``'s ``matrices.xlsx``, from one read of the partitions.
 
@@ -419,6 +421,7 @@ def build_matrices(
         partition_size: documents (files, or table rows) per partition.
         read: reading options for streamed inputs.
         timeout: seconds to wait for the scheduler.
+        progress: print the partitions counted (a bar on a terminal).
 
     Returns:
         Sheet name -> table, in workbook order (for :func:`qualcode.reports.write_xlsx`).
@@ -433,7 +436,7 @@ def build_matrices(
     (seg, chars), sizes, cases = _by_partition(codings, source, codebook, [("n_segments", True), ("n_chars", False)],
                                                sizes=True, cases=True, client=client, workers=workers,
                                                scheduler=scheduler, partition_size=partition_size, read=read,
-                                               timeout=timeout)  # fmt: skip
+                                               timeout=timeout, progress=progress)  # fmt: skip
     assert sizes is not None and cases is not None
     inner = seg.drop(index=_ALL, columns=_ALL, errors="ignore")
     present = (inner > 0).astype("int64")
