@@ -207,6 +207,31 @@ def test_a_local_cluster_gives_its_workers_one_thread_and_leaves_this_process_al
     assert os.environ["OMP_NUM_THREADS"] == "3"
 
 
+def test_a_worker_killed_while_counting_the_matrices_changes_nothing(client, codebook):
+    from qualcode import reports
+
+    corpus = qc.read_corpus(SAMPLE)
+    coder = qc.Coder(codebook, embeddings=False, progress=False)
+    codings = coder.code(corpus)
+    scoped = coder.in_scope(corpus)
+    want = reports.build_matrices(codings, scoped, codebook)
+    client.wait_for_workers(2, timeout=60)
+    before = client.run(os.getpid)
+    killed: list[int] = []
+
+    def kill_one(stage: str, done: int, total: int) -> None:
+        if stage == "counting matrices" and not killed:
+            pid = next(iter(before.values()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    got = distributed.build_matrices(codings, corpus, codebook, client=client, partition_size=2, on_progress=kill_one)
+    assert killed
+    for name in ("case x code (segments)", "case x code (coverage %)", "co-occurrence"):
+        pd.testing.assert_frame_equal(got[name], want[name], check_dtype=False, check_names=False, obj=name)
+    client.wait_for_workers(2, timeout=60)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +124,7 @@ def _by_partition(
     read: ReadOptions | None,
     timeout: float,
     progress: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[list[pd.DataFrame], pd.DataFrame | None, pd.DataFrame | None]:
     """One read of the partitions on the workers.
 
@@ -154,7 +155,8 @@ def _by_partition(
                                   key=f"qualcode-matrix-{i}-{token}") for i, f in enumerate(loaded)]  # fmt: skip
         rows_f = [cl.submit(case_part, f, cb_f, missing, key=f"qualcode-cases-{i}-{token}")
                   for i, f in enumerate(loaded)] if cases else []  # fmt: skip
-        pieces = _as_completed(cl, matrix_f, _Stage("counting matrices", len(matrix_f), progress and bool(matrix_f), None))
+        pieces = _as_completed(cl, matrix_f, _Stage("counting matrices", len(matrix_f), progress and bool(matrix_f),
+                                                         on_progress))  # fmt: skip
         rows: list[CaseRows] = _as_completed(cl, rows_f, _Stage("case attributes", len(rows_f), False, None))
     out = [_add_up([p[0][k] for p in pieces], value, margins, codebook, len(parts)) for k, (value, margins) in enumerate(specs)]
     if isinstance(source, Corpus):
@@ -392,6 +394,7 @@ def build_matrices(
     read: ReadOptions | None = None,
     timeout: float = 10.0,
     progress: bool = False,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The case matrices of ``qualcode code --workers``'s ``matrices.xlsx``, from one read of the partitions.
 
@@ -422,6 +425,7 @@ def build_matrices(
         read: reading options for streamed inputs.
         timeout: seconds to wait for the scheduler.
         progress: print the partitions counted (a bar on a terminal).
+        on_progress: called as ``on_progress("counting matrices", done, total)`` after each partition.
 
     Returns:
         Sheet name -> table, in workbook order (for :func:`qualcode.reports.write_xlsx`).
@@ -436,7 +440,7 @@ def build_matrices(
     (seg, chars), sizes, cases = _by_partition(codings, source, codebook, [("n_segments", True), ("n_chars", False)],
                                                sizes=True, cases=True, client=client, workers=workers,
                                                scheduler=scheduler, partition_size=partition_size, read=read,
-                                               timeout=timeout, progress=progress)  # fmt: skip
+                                               timeout=timeout, progress=progress, on_progress=on_progress)  # fmt: skip
     assert sizes is not None and cases is not None
     inner = seg.drop(index=_ALL, columns=_ALL, errors="ignore")
     present = (inner > 0).astype("int64")
