@@ -109,8 +109,11 @@ class ModelStore:
         """Pick up shards written since the last scan (by this or another process).
 
         The folder is listed again only when its modification time moved since a scan made
-        well after that time (a file created since then moves it past the old value, however
-        coarse the file system's clock), so a check before every batch costs one ``stat``.
+        well after that time (a file created since then moves it past the old value, for a
+        file-system clock up to 100 ms coarse), so a check before every batch costs one
+        ``stat``.  Where that fails (a network file system whose clock lags this machine's), a
+        shard is only seen at the next change of the folder: its texts are embedded again,
+        the result is the same.
         """
         if self.folder is None:
             return
