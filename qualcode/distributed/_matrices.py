@@ -435,7 +435,7 @@ def build_matrices(
         IngestError: a streamed input is bad.
     """
     from .. import matrices
-    from ..reports import report_attributes
+    from ..reports._build import coverage_percent, report_attributes
 
     (seg, chars), sizes, cases = _by_partition(codings, source, codebook, [("n_segments", True), ("n_chars", False)],
                                                sizes=True, cases=True, client=client, workers=workers,
@@ -445,9 +445,7 @@ def build_matrices(
     inner = seg.drop(index=_ALL, columns=_ALL, errors="ignore")
     present = (inner > 0).astype("int64")
     present.attrs = {**seg.attrs, "value": "present", "margins": False}
-    coverage = _per_size(chars, sizes["chars"], "coverage", False)
-    percent = (coverage * 100).round(2)  # as qualcode.reports.build_matrices: percent of the case's characters
-    percent.attrs = {**coverage.attrs, "unit_of_value": "percent of the case's characters"}
+    percent = coverage_percent(_per_size(chars, sizes["chars"], "coverage", False))
     sheets = {"case x code (segments)": seg, "case x code (coverage %)": percent, "case x code (presence)": present}
     groups = []
     for attribute in report_attributes(cases):

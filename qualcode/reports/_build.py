@@ -13,7 +13,7 @@ from ..codings._codings import Codings
 from ..corpus._model import Corpus
 from ._data import CodeSection, Quote, ReportData
 
-__all__ = ["HEATMAP_ROWS_PER_PAGE", "build_matrices", "build_report", "charted", "report_attributes"]
+__all__ = ["HEATMAP_ROWS_PER_PAGE", "build_matrices", "build_report", "charted", "coverage_percent", "report_attributes"]
 
 log = logging.getLogger("qualcode")
 
@@ -41,6 +41,13 @@ def report_attributes(corpus: Corpus | pd.DataFrame) -> list[str]:
     return out
 
 
+def coverage_percent(coverage: pd.DataFrame) -> pd.DataFrame:
+    """A coverage matrix (fractions, as the matrices give it) in percent to 2 decimals, as the reports show it."""
+    percent = (coverage * 100).round(2)
+    percent.attrs = {**coverage.attrs, "unit_of_value": "percent of the case's characters"}
+    return percent
+
+
 def build_matrices(
     codings: Codings, corpus: Corpus, codebook: Any, *, quotes: int = 2
 ) -> dict[str, pd.DataFrame]:
@@ -52,10 +59,7 @@ def build_matrices(
     sheets["case x code (segments)"] = matrices.case_by_code(
         codings, corpus, value="n_segments", margins=True, **kw
     )
-    coverage = matrices.case_by_code(codings, corpus, value="coverage", **kw)
-    percent = (coverage * 100).round(2)  # matrices give a fraction; reports show percent
-    percent.attrs = {**coverage.attrs, "unit_of_value": "percent of the case's characters"}
-    sheets["case x code (coverage %)"] = percent
+    sheets["case x code (coverage %)"] = coverage_percent(matrices.case_by_code(codings, corpus, value="coverage", **kw))
     sheets["case x code (presence)"] = matrices.case_by_code(codings, corpus, value="present", **kw)
     for attribute in report_attributes(corpus):
         sheets[f"code x {attribute}"] = matrices.code_by_attribute(
