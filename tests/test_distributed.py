@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -167,18 +168,24 @@ def test_a_fitted_coder_runs_on_the_workers(client, codebook):
 
 
 # ---------------------------------------------------------------------------- failures
-def test_a_worker_killed_mid_run_is_replaced_and_the_codings_are_complete(client, codebook):
-    corpus = qc.read_corpus(SAMPLE)
-    single = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
+def _killer(client, stage: str) -> tuple[Callable[[str, int, int], None], list[int]]:
+    """An ``on_progress`` hook that SIGKILLs one worker after the first partition of ``stage``, and the pids it killed."""
     before = client.run(os.getpid)
     killed: list[int] = []
 
-    def kill_one(stage: str, done: int, total: int) -> None:
-        if stage == "coding" and not killed:
+    def kill_one(name: str, done: int, total: int) -> None:
+        if name == stage and not killed:
             pid = next(iter(before.values()))
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
+    return kill_one, killed
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_codings_are_complete(client, codebook):
+    corpus = qc.read_corpus(SAMPLE)
+    single = qc.Coder(codebook, embeddings=False, progress=False).code(corpus)
+    kill_one, killed = _killer(client, "coding")
     dist = distributed.code(qc.Coder(codebook, embeddings=False, progress=False), corpus, client=client,
                             partition_size=3, progress=False, on_progress=kill_one)  # fmt: skip
     assert killed
@@ -216,15 +223,7 @@ def test_a_worker_killed_while_counting_the_matrices_changes_nothing(client, cod
     scoped = coder.in_scope(corpus)
     want = reports.build_matrices(codings, scoped, codebook)
     client.wait_for_workers(2, timeout=60)
-    before = client.run(os.getpid)
-    killed: list[int] = []
-
-    def kill_one(stage: str, done: int, total: int) -> None:
-        if stage == "counting matrices" and not killed:
-            pid = next(iter(before.values()))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
+    kill_one, killed = _killer(client, "counting matrices")
     got = distributed.build_matrices(codings, corpus, codebook, client=client, partition_size=2, on_progress=kill_one)
     assert killed
     for name in ("case x code (segments)", "case x code (coverage %)", "co-occurrence"):
