@@ -220,7 +220,8 @@ def test_coder_fit_raises_agreement_and_next_to_code(qabs, default_embedder, cac
     k0 = _kappa(zero, ref, units, codes)
     k1 = _kappa(fitted, ref, units, codes)
     # learning from 20 coded abstracts lifts agreement with a human coder well above zero-shot
-    assert k1 > k0 + 0.2 and k1 > 0.5, (k0, k1)
+    # (zero-shot already decodes the abstracts in their archetype's order: 0.44 here)
+    assert k1 > k0 + 0.1 and k1 > 0.55, (k0, k1)
     plain = coder.next_to_code(test, n=5, diversity=0.0)
     assert len(plain) == 5 and (np.diff(plain["uncertainty"].to_numpy()) <= 1e-12).all()
     assert set(plain["doc_id"]) <= set(ids[20:])
@@ -239,24 +240,34 @@ def test_coder_fit_raises_agreement_and_next_to_code(qabs, default_embedder, cac
 
 def test_coder_fit_rare_codes_never_flood(qabs, default_embedder, cache_dir):
     """Codes with too few examples for a classifier keep zero-shot decisions, whose thresholds
-    fit may only raise: no code may end up firing on more segments than before fit."""
+    fit may only raise: no code may end up firing on more segments than before fit (each code
+    decided on its own; decoded in the codebook's order, the rare codes together)."""
     corpus, humans, cb = qabs
     ids = corpus.doc_ids
     train, test = corpus.subset(ids[:20]), corpus.subset(ids[20:])
-    coder = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False)
+    kw = {"unit": "turn", "embedder": default_embedder, "cache_dir": cache_dir, "progress": False}
+    coder = qc.Coder(cb, sequence=False, **kw)
     before = coder.code(test).to_frame()["code"].value_counts()
     coder.fit(train, humans["final/A"].filter(doc_id=ids[:20]), cv=3)
     rare = [c for c in cb.leaves if c not in coder.classifiers_]
     assert rare and set(coder.thresholds_["embedding"]) <= set(rare)
-    zero_th = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False)
+    zero_th = qc.Coder(cb, sequence=False, **kw)
     zero_meta = zero_th.code(test).meta["thresholds"]["embedding"]
     for c, th in coder.thresholds_["embedding"].items():
         assert th > zero_meta[c]
     after = coder.code(test).filter(source=["rule", "embedding"]).to_frame()["code"].value_counts()
     for c in rare:
         assert after.get(c, 0) <= before.get(c, 0), c
+    # decoded along the sequence, a segment takes one code of it: the rare ones, together, get
+    # no more segments after fit (their zero-shot evidence counts a quarter next to classifiers)
+    seq = qc.Coder(cb, **kw)
+    b_seq = seq.code(test).to_frame()["code"].value_counts()
+    seq.fit(train, humans["final/A"].filter(doc_id=ids[:20]), cv=3)
+    a_seq = seq.code(test).to_frame()["code"].value_counts()
+    rare_seq = [c for c in cb.sequence.codes if c not in seq.classifiers_]
+    assert rare_seq and sum(a_seq.get(c, 0) for c in rare_seq) <= sum(b_seq.get(c, 0) for c in rare_seq)
     # n_jobs trains the codes in threads: the same models (up to the solver's tolerance)
-    par = qc.Coder(cb, unit="turn", embedder=default_embedder, cache_dir=cache_dir, progress=False, n_jobs=2)
+    par = qc.Coder(cb, sequence=False, n_jobs=2, **kw)
     par.fit(train, humans["final/A"].filter(doc_id=ids[:20]), cv=3)
     assert par.thresholds_["embedding"] == coder.thresholds_["embedding"]
     th1, th2 = coder.thresholds_["classifier"], par.thresholds_["classifier"]

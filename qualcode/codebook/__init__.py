@@ -17,7 +17,15 @@ from ..rules import (
     Scope,
 )
 from ._codebook import Codebook, read_table
-from ._schema import SLUG_RE, Code, CodebookMetadata, EmbeddingSettings, Rules, slugify
+from ._schema import (
+    SLUG_RE,
+    Code,
+    CodebookMetadata,
+    EmbeddingSettings,
+    Rules,
+    SequenceSettings,
+    slugify,
+)
 from ._table import TABLE_COLUMNS
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "RuleItem",
     "Rules",
     "Scope",
+    "SequenceSettings",
     "read_table",
     "slugify",
 ]

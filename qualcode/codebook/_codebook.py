@@ -32,7 +32,7 @@ from ..errors import CodebookError
 from ..rules import RuleItem
 from ._diff import codebook_diff
 from ._display import codebook_frame, codebook_html, codebook_text
-from ._schema import Code, CodebookMetadata
+from ._schema import Code, CodebookMetadata, SequenceSettings
 from ._table import table_data
 from ._validate import raise_problems, to_plain, validate, warn_missing_definitions
 from ._yaml import canonical_doc, dump_yaml, parse_yaml
@@ -309,6 +309,14 @@ class Codebook:
         """The document or case attributes the codebook applies to (empty: every document)."""
         return {k: list(v) for k, v in self._meta.scope.items()}
 
+    @property
+    def sequence(self) -> SequenceSettings | None:
+        """The codes that follow an order within each document (``sequence:``), or None.
+
+        See :class:`~qualcode.codebook.SequenceSettings`: the coder decodes them together.
+        """
+        return self._meta.sequence
+
     def in_scope(self, corpus: Any, *, missing: Iterable[str] | None = None) -> list[str]:
         """The ids of the documents of ``corpus`` this codebook applies to (see :attr:`scope`).
 
@@ -374,6 +382,8 @@ class Codebook:
     def canonical_json(self) -> str:
         """The canonical JSON the fingerprint hashes (sorted keys, codes sorted by id)."""
         data = self._meta.model_dump(mode="json")
+        if data.get("sequence") is None:  # codebooks without one keep the fingerprint they had
+            data.pop("sequence", None)
         codes = sorted((c.model_dump(mode="json") for c in self._codes), key=lambda c: c["id"])
         return json.dumps({"metadata": data, "codes": codes}, sort_keys=True,
                           ensure_ascii=False, separators=(",", ":"))

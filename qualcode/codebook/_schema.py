@@ -32,6 +32,7 @@ __all__ = [
     "CodebookMetadata",
     "EmbeddingSettings",
     "Rules",
+    "SequenceSettings",
     "slugify",
 ]
 
@@ -218,12 +219,71 @@ class Code(Frozen):
         return [t for texts in self.counterexamples.values() for t in texts]
 
 
+class SequenceSettings(Frozen):
+    """Codes that follow an order within each document, decoded together (``sequence:``).
+
+    Some texts have a known structure: a research abstract moves from background to
+    objective, method, results and conclusion, and its coders read each sentence in that
+    order ("the archetype guides the coding").  ``order`` lists the stages; a stage is one
+    code or a list of codes that may alternate.  Every coded segment of a document then gets
+    exactly one code of the sequence: the most probable path of codes through the document,
+    where each segment's evidence is its zero-shot score (or its classifier's probability
+    after ``fit``) and a path goes forward through the stages, or steps back ``d`` stages at
+    the cost ``back ** d``.  Codes not in ``order`` are decided on their own as usual.
+
+    Attributes:
+        order: the stages in document order, e.g. ``[background, [gap, need], objective]``.
+        skip: codes whose segments are left out of the sequence (e.g. a rule-coded
+            ``heading``): a segment assigned one of them gets no sequence code.
+        back: the probability of a step back by one stage, relative to a step forward
+            (0 < back <= 1; 1 means no order at all); ``d`` stages back: ``back ** d``.
+    """
+
+    order: list[list[NonEmptyStr]]
+    skip: list[NonEmptyStr] = Field(default_factory=list)
+    back: Annotated[float, Field(gt=0.0, le=1.0)] = 0.01
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _order(cls, v: Any) -> Any:
+        """A stage is a code id or a list of code ids; at least two stages."""
+        if not isinstance(v, list) or len(v) < 2:
+            msg = "sequence.order must list at least two stages, each a code id or a list of code ids."
+            raise ValueError(msg)
+        out = [x if isinstance(x, list) else [x] for x in v]
+        seen: set[Any] = set()
+        for stage in out:
+            if not stage:
+                msg = "sequence.order has an empty stage; write a code id or a list of code ids."
+                raise ValueError(msg)
+            for x in stage:
+                if isinstance(x, str) and x in seen:
+                    msg = f"sequence.order lists {x!r} twice; a code belongs to one stage."
+                    raise ValueError(msg)
+                seen.add(x if isinstance(x, str) else id(x))
+        return out
+
+    v_skip = field_validator("skip", mode="before")(
+        lambda cls, v: [v] if isinstance(v, str) else ([] if v is None else v)
+    )
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes of the sequence, in stage order."""
+        return [c for stage in self.order for c in stage]
+
+    def stage_of(self) -> dict[str, int]:
+        """``{code: stage index}``."""
+        return {c: i for i, stage in enumerate(self.order) for c in stage}
+
+
 class CodebookMetadata(Frozen):
     """Top-level metadata of a codebook.
 
     ``scope`` names the documents the codebook applies to, by document or case attributes:
     ``{study: technocratic_planning}`` (a list of values means any of them; several keys must
-    all match).  Empty: every document.
+    all match).  Empty: every document.  ``sequence`` declares codes that follow an order
+    within each document (see :class:`SequenceSettings`).
     """
 
     name: NonEmptyStr
@@ -232,6 +292,7 @@ class CodebookMetadata(Frozen):
     authors: list[NonEmptyStr] = Field(default_factory=list)
     description: str = ""
     scope: dict[NonEmptyStr, list[NonEmptyStr]] = Field(default_factory=dict)
+    sequence: SequenceSettings | None = None
     license: str | None = None
     created: str | None = None
     changed: str | None = None

@@ -242,8 +242,41 @@ def validate(
         except ValidationError as exc:
             problems.extend(_problems_from_validation(exc, Code, ("codes", i), doc))
     problems.extend(_cross_checks(codes_raw, codes, languages, doc, require_definitions))
+    if meta is not None and meta.sequence is not None:
+        problems.extend(_sequence_checks(meta, codes, doc))
     problems.sort(key=lambda p: (p.line or 0, p.col or 0, p.path))
     return meta, codes, problems
+
+
+def _sequence_checks(meta: CodebookMetadata, codes: list[Code], doc: Any) -> list[Problem]:
+    """Every code named in ``sequence`` exists; the ordered ones are codable."""
+    seq = meta.sequence
+    assert seq is not None
+    by_id = {c.id: c for c in codes}
+    out: list[Problem] = []
+
+    def check(loc: tuple[Any, ...], cid: str, *, ordered: bool) -> None:
+        where = position(doc, loc)
+        path = _path_str(loc)
+        if cid not in by_id:
+            close = difflib.get_close_matches(cid, list(by_id), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append(Problem(*where, path, f"unknown code {cid!r}: no code has this id{hint}"))
+        elif ordered and not by_id[cid].codable:
+            out.append(Problem(*where, path, f"code {cid!r} is not codable (codable: false), so it cannot be "
+                                             "a stage of the sequence"))
+
+    raw_order = doc.get("sequence", {}).get("order") if isinstance(doc, Mapping) else None
+    for i, stage in enumerate(seq.order):
+        nested = isinstance(raw_order, list) and i < len(raw_order) and isinstance(raw_order[i], list)
+        for j, cid in enumerate(stage):
+            check(("sequence", "order", i, j) if nested else ("sequence", "order", i), cid, ordered=True)
+    for j, cid in enumerate(seq.skip):
+        check(("sequence", "skip", j), cid, ordered=False)
+        if cid in seq.codes:
+            out.append(Problem(*position(doc, ("sequence", "skip", j)), f"sequence.skip[{j}]",
+                               f"{cid!r} is both a stage of the sequence and skipped"))
+    return out
 
 
 def _cross_checks(codes_raw: list[Any], codes: list[Code], languages: list[str],

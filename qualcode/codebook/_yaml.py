@@ -94,6 +94,15 @@ def canonical_doc(meta: CodebookMetadata, codes: Sequence[Code]) -> Any:
         root["description"] = yaml_text(meta.description)
     if meta.scope:
         root["scope"] = CommentedMap({k: (v[0] if len(v) == 1 else yaml_flow(v)) for k, v in meta.scope.items()})
+    if meta.sequence is not None:
+        seq = meta.sequence
+        sm = CommentedMap()
+        sm["order"] = [stage[0] if len(stage) == 1 else yaml_flow(stage) for stage in seq.order]
+        if seq.skip:
+            sm["skip"] = yaml_flow(seq.skip)
+        if "back" in seq.model_fields_set:
+            sm["back"] = seq.back
+        root["sequence"] = sm
     for f in ("license", "created", "changed"):
         if getattr(meta, f) is not None:
             root[f] = getattr(meta, f)

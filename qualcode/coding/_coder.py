@@ -32,10 +32,11 @@ from ..rules import RuleMatcher
 from ._active import next_segments
 from ._embed import EmbeddingMatcher, Reference
 from ._finetune import FineTune, fine_tune_coder
-from ._fusion import decide, machine_rows, prefer_specific
+from ._fusion import Decisions, decide, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
+from ._sequence import decode_sequence
 from ._thresholds import effective_thresholds
 
 __all__ = ["Coder"]
@@ -44,7 +45,7 @@ logger = logging.getLogger("qualcode")
 
 _PARAMS = (
     "codebook", "unit", "roles", "embedder", "threshold", "rule_support", "rules", "embeddings", "window", "top_k",
-    "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
+    "sequence", "cache_dir", "batch_size", "progress", "n_jobs", "coder_name", "random_state",
 )  # fmt: skip
 _RULE_PRECISION = 0.6
 #: machine decisions on human-coded segments needed before ``fit`` judges a code's precision
@@ -80,6 +81,10 @@ class Coder:
         embeddings: use sentence embeddings.
         window: sentences per window (``unit="window"``).
         top_k: keep at most this many codes per segment (highest scores); ``None``: all.
+        sequence: decode the codes of the codebook's ``sequence`` (codes that follow an order
+            within each document) together, one per segment along the most probable path
+            (see :mod:`qualcode.coding._sequence`); ``False`` decides them one by one like
+            every other code.  No effect for a codebook without ``sequence``.
         cache_dir: folder of the on-disk embedding cache (``None``: in memory).
         batch_size: texts per embedding call.
         progress: show progress bars.
@@ -111,6 +116,7 @@ class Coder:
         embeddings: bool = True,
         window: int = 3,
         top_k: int | None = None,
+        sequence: bool = True,
         cache_dir: Any = None,
         batch_size: int = 64,
         progress: bool = True,
@@ -128,6 +134,7 @@ class Coder:
         self.embeddings = embeddings
         self.window = window
         self.top_k = top_k
+        self.sequence = sequence
         self.cache_dir = cache_dir
         self.batch_size = batch_size
         self.progress = progress
@@ -196,6 +203,7 @@ class Coder:
         "embeddings": ["boolean"],
         "window": [Interval(int, 1, None)],
         "top_k": [Interval(int, 1, None), None],
+        "sequence": ["boolean"],
         "batch_size": [Interval(int, 1, None)],
         "progress": ["boolean"],
         "n_jobs": [Interval(int, None, None)],
@@ -395,6 +403,7 @@ class Coder:
             classifier_probs=probs,
             classifier_thresholds=getattr(self, "thresholds_", {}).get("classifier", {}),
         )
+        d = self._decode_sequence(s, d, probs)
         d = prefer_specific(d, codes, self.codebook)
         human_f = None if human is None else self._human(human)
         blocked = np.zeros((len(seg), len(codes)), dtype=bool)
@@ -423,6 +432,13 @@ class Coder:
             out.meta = meta
             return out.with_pages(corpus)
         return machine.with_pages(corpus)
+
+    def _decode_sequence(self, s: SegmentScores, d: Decisions, probs: Mapping[str, np.ndarray]) -> Decisions:
+        """The codebook's ``sequence`` codes decoded together (unchanged without one or with ``sequence=False``)."""
+        settings = getattr(self.codebook, "sequence", None)
+        if not self.sequence or settings is None:
+            return d
+        return decode_sequence(s, d, settings, classifier_probs=probs, rule_ok=getattr(self, "rule_precise_", None))
 
     def _turns_by_role(self, corpus: Corpus) -> dict[str, dict[str, int]]:
         """``{role: {"coded": n, "not_coded": m}}`` over every turn of the corpus."""
@@ -540,7 +556,7 @@ class Coder:
         groups = seg.loc[labelled, "doc_id"].to_numpy()
         emb = s.embedding
         zero_th = dict(s.thresholds)
-        zero = decide(s, rule_support=self.rule_support)
+        zero = self._decode_sequence(s, decide(s, rule_support=self.rule_support), {})
         zero_dec = (zero.candidates["rule"] | zero.candidates["embedding"])[labelled]
         precise: dict[str, bool] = {}
         trainable: list[int] = []

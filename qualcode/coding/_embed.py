@@ -235,6 +235,8 @@ class EmbeddingScores:
         nearest_item: ``(n, k)`` row in ``items`` of the nearest positive item.
         nearest_counter: ``(n, k)`` row in ``items`` of the nearest counterexample (-1 if none).
         model_id: the embedder's id.
+        z: ``(n, k)`` the standardised similarity (``z`` above): the evidence a codebook's
+            ``sequence`` is decoded from.
     """
 
     codes: list[str]
@@ -247,6 +249,7 @@ class EmbeddingScores:
     nearest_item: np.ndarray
     nearest_counter: np.ndarray
     model_id: str = ""
+    z: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.similarity.shape[0])
@@ -592,7 +595,8 @@ class EmbeddingMatcher:
             msg = f"score got {len(texts)} texts but {len(vectors)} vectors."
             raise EmbeddingError(msg)
         sim, near, counter, near_c = self._raw(vectors)
-        score = self.calibrate(sim, counter, reference=reference)
+        f = self.features(sim, counter, reference=reference)
+        score = self._squash(f)
         return EmbeddingScores(
             codes=list(p.codes),
             vectors=vectors,
@@ -604,6 +608,7 @@ class EmbeddingMatcher:
             nearest_item=near,
             nearest_counter=near_c,
             model_id=p.model_id,
+            z=f["z"].astype(np.float32),
         )
 
     def features(
@@ -660,7 +665,9 @@ class EmbeddingMatcher:
 
     def calibrate(self, sim: np.ndarray, counter: np.ndarray, *, reference: Reference | None = None) -> np.ndarray:
         """Map raw similarities to calibrated scores in [0, 1] (see :class:`EmbeddingScores`)."""
-        f = self.features(sim, counter, reference=reference)
+        return self._squash(self.features(sim, counter, reference=reference))
+
+    def _squash(self, f: Mapping[str, np.ndarray]) -> np.ndarray:
         cal = self.calibration
         logit = cal["w_col"] * f["z"] + cal["w_margin"] * f["margin"] + cal["w_counter"] * f["veto"] + cal["bias"]
         return (1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))).astype(np.float32)

@@ -25,7 +25,7 @@ matrices (``aggregate="children"``), never stored as rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -52,11 +52,14 @@ class Decisions:
         candidates: ``{source: bool matrix}`` for rule, embedding and classifier.
         scores: ``{source: float matrix}``.
         classifier_thresholds: ``{code: probability threshold}`` of the codes with a classifier.
+        notes: ``{(segment, code column): text}``: an explanation that comes first in the
+            evidence (the sequence decoder's path, see :mod:`qualcode.coding._sequence`).
     """
 
     candidates: Mapping[str, np.ndarray]
     scores: Mapping[str, np.ndarray]
     classifier_thresholds: Mapping[str, float]
+    notes: Mapping[tuple[int, int], str] = field(default_factory=dict)
 
 
 def decide(
@@ -122,7 +125,7 @@ def prefer_specific(d: Decisions, codes: list[str], codebook: Any) -> Decisions:
         covered = any_c[:, desc].any(axis=1)
         for v in cands.values():
             v[covered, j] = False
-    return Decisions(cands, d.scores, d.classifier_thresholds)
+    return Decisions(cands, d.scores, d.classifier_thresholds, d.notes)
 
 
 def machine_rows(s: SegmentScores, d: Decisions, blocked: np.ndarray, coder: str) -> pd.DataFrame:
@@ -182,6 +185,11 @@ def _evidence_parts(
     """Every source's explanation of each coded (segment, code) pair, in a fixed order."""
     codes = s.codes
     parts: list[list[str]] = [[] for _ in range(len(ii))]
+    if d.notes:
+        for r, key in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+            note = d.notes.get(key)
+            if note is not None:
+                parts[r].append(note)
     thr = d.classifier_thresholds
     if thr:
         has = np.array([c in thr for c in codes], dtype=bool)[jj]

@@ -25,6 +25,7 @@ __all__ = [
     "nearest_part",
     "parse",
     "rule_part",
+    "sequence_part",
 ]
 
 _RULE_RE = re.compile(r"rule (\S+) matched (?P<q>['\"])(.*?)(?P=q) \[(\d+):(\d+)\]")
@@ -68,6 +69,11 @@ def decision_part(score: float, threshold: float) -> str:
 def classifier_part(probability: float, threshold: float, decided: bool) -> str:
     """``classifier p=0.81 >= 0.40``."""
     return f"classifier p={probability:.2f} {'>=' if decided else '<'} {threshold:.2f}"
+
+
+def sequence_part(posterior: float, stage: int, n_stages: int, before: str) -> str:
+    """``sequence stage 3/8 after objective p=0.83``: a code decoded in the codebook's order."""
+    return f"sequence stage {stage}/{n_stages} {before} p={posterior:.2f}"
 
 
 def combine(source: str, parts: Sequence[str]) -> str:
