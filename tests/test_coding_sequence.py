@@ -14,6 +14,7 @@ import qualcode as qc
 from qualcode.coding import segment_labels
 from qualcode.coding._sequence import _log_transitions, sequence_posteriors, viterbi
 from qualcode.errors import CodebookError
+from qualcode.project._common import row_thresholds
 from qualcode.reliability import cohen_kappa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,15 +172,22 @@ def test_abstracts_are_decoded_in_the_archetypes_order(abstracts, default_embedd
     assert set(per_segment.index) == set(units["segment_id"]) - headings
     assert in_seq["evidence"].str.startswith("[embedding] sequence stage ").all()
     assert ((in_seq["score"] > 0) & (in_seq["score"] <= 1)).all()
+    # a project stores no threshold for them (their score is a posterior), and keeps the others'
+    th = dict(zip(f.index, row_thresholds(f, decoded.meta["thresholds"]), strict=True))
+    assert all(th[i] is None for i in in_seq.index)
+    others = f[~f["code"].isin(seq_codes) & (f["source"] == "embedding")]
+    assert len(others) and all(th[i] == decoded.meta["thresholds"]["embedding"][c] for i, c in others["code"].items())
     # the path mostly moves forward: steps back are the exception
     stage = cb.sequence.stage_of()
     steps = in_seq.sort_values(["doc_id", "start"]).groupby("doc_id")["code"].agg(lambda c: np.diff([stage[x] for x in c]))
     back = sum(int((d < 0).sum()) for d in steps)
     assert back <= 0.1 * len(in_seq), back
-    # codes outside the sequence are still decided on their own
-    assert set(alone.to_frame().query("code not in @seq_codes")["segment_id"]) == set(
-        f.query("code not in @seq_codes")["segment_id"]
-    )
+    # codes outside the sequence are still decided on their own (decoded, no segment is left
+    # for the exhaustive codebook's fill, which gives one by one some uncoded segments a code)
+    a = alone.to_frame()
+    a = a[~a["evidence"].str.contains("exhaustive codebook")]
+    assert not f["evidence"].str.contains("exhaustive codebook").any()
+    assert set(a.query("code not in @seq_codes")["segment_id"]) == set(f.query("code not in @seq_codes")["segment_id"])
 
 
 def test_fitted_coder_decodes_with_its_classifiers(abstracts, default_embedder):
@@ -194,3 +202,53 @@ def test_fitted_coder_decodes_with_its_classifiers(abstracts, default_embedder):
     assert len(trained) and (trained["source"] == "classifier").all()
     assert trained["evidence"].str.startswith("[classifier] sequence stage ").all()
     assert in_seq.groupby("segment_id").size().eq(1).all()
+
+
+# ----------------------------------------------------------------------------- exhaustive
+def test_exhaustive_loads_and_keeps_old_fingerprints(tmp_path):
+    cb = qc.Codebook.loads(YAML.replace('version: "1.0"\n', 'version: "1.0"\nexhaustive: true\n'))
+    assert cb.exhaustive
+    out = tmp_path / "x.yaml"
+    cb.save(out)
+    assert qc.Codebook.load(out).exhaustive and qc.Codebook.from_dict(cb.to_dict()).exhaustive
+    plain = qc.Codebook.loads(YAML)
+    assert not plain.exhaustive and '"exhaustive"' not in plain.canonical_json()
+    assert plain.fingerprint != cb.fingerprint
+    with pytest.raises(CodebookError, match=r"x\.yaml:3:\d+: exhaustive"):
+        qc.Codebook.loads(YAML.replace('version: "1.0"\n', 'version: "1.0"\nexhaustive: always\n'), source="x.yaml")
+
+
+def test_exhaustive_codebook_codes_every_segment(abstracts, default_embedder):
+    """qabstracts' coders give every sentence a code: decided one by one, the sentences no code
+    reached get their best-scoring code, and a human-coded sentence is left to the human."""
+    corpus, humans, cb = abstracts
+    assert cb.exhaustive
+    not_exhaustive = qc.Codebook.from_dict({**cb.to_dict(), "exhaustive": False})
+    kw = {"unit": "turn", "embedder": default_embedder, "cache_dir": qc.default_cache_dir(), "progress": False,
+          "sequence": False}
+    units = corpus.segments("turn", attributes=False)
+    gaps = qc.Coder(not_exhaustive, **kw).code(corpus).to_frame()
+    uncoded = set(units["segment_id"]) - set(gaps["segment_id"])
+    assert len(uncoded) > 20, "decided one by one, many sentences get no code"
+    coder = qc.Coder(cb, **kw)
+    full = coder.code(corpus).to_frame()
+    assert set(full["segment_id"]) == set(units["segment_id"])
+    filled = full[full["segment_id"].isin(uncoded)]
+    assert filled.groupby("segment_id").size().eq(1).all()
+    assert filled["evidence"].str.contains("exhaustive codebook: the best code").all()
+    # the filled code is the segment's best calibrated score; the other segments are unchanged
+    s = coder.score(corpus)
+    scores = s.embedding_matrix("score")
+    row = {sid: i for i, sid in enumerate(s.segments["segment_id"])}
+    for sid, code in zip(filled["segment_id"], filled["code"], strict=True):
+        assert s.codes[int(scores[row[sid]].argmax())] == code
+    rest = full[~full["segment_id"].isin(uncoded)][["segment_id", "code"]]
+    assert rest.sort_values(["segment_id", "code"]).to_numpy().tolist() == (
+        gaps[["segment_id", "code"]].sort_values(["segment_id", "code"]).to_numpy().tolist()
+    )
+    # a segment a human coded is the human's: no machine fill there
+    one_doc = filled["doc_id"].iloc[0]
+    h = humans["initial/A"].filter(doc_id=[one_doc])
+    merged = coder.code(corpus, human=h).to_frame()
+    machine_here = merged[(merged["doc_id"] == one_doc) & (merged["source"] != "human")]
+    assert not machine_here["evidence"].str.contains("exhaustive codebook").any()

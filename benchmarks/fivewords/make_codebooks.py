@@ -4,7 +4,8 @@ Source: the authors' codebook sheet of each question (the code names they publis
 data, column "All Codes") and the question wording from the artifact's survey-data/README.md.
 The published codebook has code names (and counts) only, no definitions, so every code gets
 its name and nothing else: the definition repeats the name (qualcode requires a definition
-on leaf codes), no examples, no rules.  The coded answers are not read here.
+on leaf codes), no examples, no rules.  The codebook is ``exhaustive`` (the coders gave every
+answer a code, which the dataset's documentation says).  The coded answers are not read here.
 
 Run: .venv/bin/python benchmarks/fivewords/make_codebooks.py [--data FOLDER]
 Writes: benchmarks/fivewords/codebooks/<question>.yaml (committed; rerun only to regenerate).
@@ -39,6 +40,8 @@ def codebook_yaml(qid: str, raw_codes: list[str]) -> str:
         'version: "1.0.0"',
         "languages: [en]",
         f"description: {_q('Answers to: ' + QUESTIONS[qid])}",
+        "# Every answer was coded (README: all answers by the primary coder), so every answer gets a code.",
+        "exhaustive: true",
         "codes:",
     ]
     seen: set[str] = set()

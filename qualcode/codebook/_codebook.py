@@ -317,6 +317,11 @@ class Codebook:
         """
         return self._meta.sequence
 
+    @property
+    def exhaustive(self) -> bool:
+        """Whether the coders give every segment at least one code (``exhaustive: true``)."""
+        return bool(self._meta.exhaustive)
+
     def in_scope(self, corpus: Any, *, missing: Iterable[str] | None = None) -> list[str]:
         """The ids of the documents of ``corpus`` this codebook applies to (see :attr:`scope`).
 
@@ -382,8 +387,10 @@ class Codebook:
     def canonical_json(self) -> str:
         """The canonical JSON the fingerprint hashes (sorted keys, codes sorted by id)."""
         data = self._meta.model_dump(mode="json")
-        if data.get("sequence") is None:  # codebooks without one keep the fingerprint they had
+        if data.get("sequence") is None:  # codebooks without these keep the fingerprint they had
             data.pop("sequence", None)
+        if not data.get("exhaustive"):
+            data.pop("exhaustive", None)
         codes = sorted((c.model_dump(mode="json") for c in self._codes), key=lambda c: c["id"])
         return json.dumps({"metadata": data, "codes": codes}, sort_keys=True,
                           ensure_ascii=False, separators=(",", ":"))

@@ -25,6 +25,13 @@ def codebook_text(cb: Codebook, *, definitions: bool = True, width: int = 100) -
         f"Codebook {cb.name!r} v{cb.version} ({', '.join(cb.languages)}): "
         f"{len(cb)} codes, {len(cb.leaves)} leaves, fingerprint {cb.fingerprint}"
     ]
+    if cb.scope:
+        lines.append("  scope: " + ", ".join(f"{k}={'|'.join(v)}" for k, v in cb.scope.items()))
+    if cb.sequence is not None:
+        stages = " > ".join("|".join(stage) for stage in cb.sequence.order)
+        lines.append(f"  sequence: {stages}" + (f" (skip {', '.join(cb.sequence.skip)})" if cb.sequence.skip else ""))
+    if cb.exhaustive:
+        lines.append("  exhaustive: every segment gets at least one code")
     for depth, c in cb.walk():
         pad = "  " * (depth + 1)
         head = f"{pad}{c.id}" + (f" ({c.name})" if c.name != c.id else "")

@@ -283,7 +283,9 @@ class CodebookMetadata(Frozen):
     ``scope`` names the documents the codebook applies to, by document or case attributes:
     ``{study: technocratic_planning}`` (a list of values means any of them; several keys must
     all match).  Empty: every document.  ``sequence`` declares codes that follow an order
-    within each document (see :class:`SequenceSettings`).
+    within each document (see :class:`SequenceSettings`).  ``exhaustive: true`` says that the
+    coders give every segment at least one code (every survey answer, every sentence of an
+    abstract): the coder then gives a segment no code reached its best-scoring code.
     """
 
     name: NonEmptyStr
@@ -293,6 +295,7 @@ class CodebookMetadata(Frozen):
     description: str = ""
     scope: dict[NonEmptyStr, list[NonEmptyStr]] = Field(default_factory=dict)
     sequence: SequenceSettings | None = None
+    exhaustive: StrictBool = False
     license: str | None = None
     created: str | None = None
     changed: str | None = None

@@ -94,6 +94,8 @@ def canonical_doc(meta: CodebookMetadata, codes: Sequence[Code]) -> Any:
         root["description"] = yaml_text(meta.description)
     if meta.scope:
         root["scope"] = CommentedMap({k: (v[0] if len(v) == 1 else yaml_flow(v)) for k, v in meta.scope.items()})
+    if meta.exhaustive:
+        root["exhaustive"] = True
     if meta.sequence is not None:
         seq = meta.sequence
         sm = CommentedMap()

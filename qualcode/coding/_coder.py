@@ -32,7 +32,7 @@ from ..rules import RuleMatcher
 from ._active import next_segments
 from ._embed import EmbeddingMatcher, Reference
 from ._finetune import FineTune, fine_tune_coder
-from ._fusion import Decisions, decide, machine_rows, prefer_specific
+from ._fusion import Decisions, decide, fill_uncoded, machine_rows, prefer_specific
 from ._learn import _f1, raise_threshold, segment_features, segment_labels, train_classifiers
 from ._passages import merge_passages
 from ._scores import RuleScores, SegmentScores, rule_scores
@@ -409,6 +409,8 @@ class Coder:
         blocked = np.zeros((len(seg), len(codes)), dtype=bool)
         if human_f is not None and len(human_f):
             blocked = segment_labels(seg, human_f, codes)[0]
+        if getattr(self.codebook, "exhaustive", False):
+            d = fill_uncoded(s, d, blocked)
         frame = machine_rows(s, d, blocked, self._name())
         if len(frame) and self.top_k is not None:
             frame = (
@@ -557,6 +559,8 @@ class Coder:
         emb = s.embedding
         zero_th = dict(s.thresholds)
         zero = self._decode_sequence(s, decide(s, rule_support=self.rule_support), {})
+        if getattr(self.codebook, "exhaustive", False):  # the zero-shot decisions as code() makes them
+            zero = fill_uncoded(s, zero, np.zeros((len(seg), len(codes)), dtype=bool))
         zero_dec = (zero.candidates["rule"] | zero.candidates["embedding"])[labelled]
         precise: dict[str, bool] = {}
         trainable: list[int] = []

@@ -19,7 +19,9 @@ from typing import Any
 
 __all__ = [
     "classifier_part",
+    "FILL_NOTE",
     "combine",
+    "decided_without_threshold",
     "decision_part",
     "item_label",
     "nearest_part",
@@ -74,6 +76,16 @@ def classifier_part(probability: float, threshold: float, decided: bool) -> str:
 def sequence_part(posterior: float, stage: int, n_stages: int, before: str) -> str:
     """``sequence stage 3/8 after objective p=0.83``: a code decoded in the codebook's order."""
     return f"sequence stage {stage}/{n_stages} {before} p={posterior:.2f}"
+
+
+#: How the fill of an ``exhaustive`` codebook explains a coding.
+FILL_NOTE = "exhaustive codebook: the best code of a segment no code reached"
+
+
+def decided_without_threshold(evidence: str) -> bool:
+    """Whether a coding was decided by the sequence decoder or an exhaustive fill, not a threshold."""
+    head = evidence.split(" | ", 1)[0]
+    return head.startswith("[") and ("] sequence stage " in head or head.endswith(FILL_NOTE))
 
 
 def combine(source: str, parts: Sequence[str]) -> str:

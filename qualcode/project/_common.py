@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..codings import evidence as ev
 from ..errors import QualcodeError
 
-__all__ = ["CODER_SETTINGS", "STATUSES", "ProjectError", "priority_of"]
+__all__ = ["CODER_SETTINGS", "STATUSES", "ProjectError", "priority_of", "row_thresholds"]
 
 #: Review status of a coding.
 STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
@@ -25,6 +26,24 @@ _MACHINE = ("rule", "embedding", "classifier")
 
 class ProjectError(QualcodeError, ValueError):
     """A project file cannot be opened, or a change to it is invalid."""
+
+
+def row_thresholds(frame: pd.DataFrame, thresholds: Mapping[str, Any] | None) -> list[float | None]:
+    """The threshold each machine coding was decided against (a run's ``meta["thresholds"]``).
+
+    None for human rows, rule rows, and rows decided without a threshold: a code decoded in the
+    codebook's ``sequence`` (its score is a posterior) or given by an ``exhaustive`` codebook's
+    fill; the review queue then orders them by their distance to 0.5.
+    """
+    th = thresholds or {}
+    emb, clf = th.get("embedding") or {}, th.get("classifier") or {}
+    out: list[float | None] = []
+    for c, s, e in zip(frame["code"], frame["source"], frame["evidence"].astype(str), strict=True):
+        if ev.decided_without_threshold(e):
+            out.append(None)
+        else:
+            out.append(clf.get(c) if s == "classifier" else emb.get(c) if s == "embedding" else None)
+    return out
 
 
 def _now() -> str:

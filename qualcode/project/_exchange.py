@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..errors import QualcodeWarning
-from ._common import ProjectError, _jsonable
+from ._common import ProjectError, _jsonable, row_thresholds
 
 if TYPE_CHECKING:  # the Project's methods call into this module, so it never imports Project
     from ._store import Project
@@ -150,12 +150,7 @@ def import_results(project: Project, path: str | os.PathLike[str]) -> dict[str, 
     codings = read_codings(res / "codings.csv", corpus)
     f = codings.to_frame()
     f = f[~f["evidence"].astype(str).str.startswith("via children")]
-    th = info.get("thresholds") or {}
-    emb, clf = th.get("embedding") or {}, th.get("classifier") or {}
-    f["threshold"] = [
-        clf.get(c) if s == "classifier" else emb.get(c) if s == "embedding" else None
-        for c, s in zip(f["code"], f["source"], strict=True)
-    ]
+    f["threshold"] = row_thresholds(f, info.get("thresholds"))
     ids = project.add_codings(f)
     added["codings"] = len(ids)
     added["suggestions"] = int((f["source"] != "human").sum())

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QualcodeError
-from ._common import ProjectError, priority_of
+from ._common import ProjectError, priority_of, row_thresholds
 from ._store import Project
 
 __all__ = ["learning_curve", "make_coder", "retrain"]
@@ -220,12 +220,7 @@ def retrain(
     say("re-coding every document", 0.75)
     codings = coder.code(corpus)
     machine = _machine(codings)
-    th = codings.meta.get("thresholds") or {}
-    emb, clf = th.get("embedding") or {}, th.get("classifier") or {}
-    machine["threshold"] = [
-        clf.get(c) if s == "classifier" else emb.get(c) if s == "embedding" else None
-        for c, s in zip(machine["code"], machine["source"], strict=True)
-    ]
+    machine["threshold"] = row_thresholds(machine, codings.meta.get("thresholds"))
     priorities: dict[tuple[str, int, int, str], float] = {}
     if fitted:
         say("ordering the review queue (next_to_code)", 0.9)
